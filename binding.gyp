@@ -1,0 +1,33 @@
+{
+  "targets": [
+    {
+      "target_name": "capsa",
+      "sources": [
+        "native/addon/addon.cc",
+        "native/addon/fs.cc",
+        "native/addon/process.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
+      "cflags_cc": ["-std=gnu++17", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
+    },
+    {
+      "target_name": "capsa-init",
+      "type": "executable",
+      "sources": [
+        "native/init/devices.c",
+        "native/init/hooks.c",
+        "native/init/main.c",
+        "native/init/mounts.c",
+        "native/init/namespaces.c",
+        "native/init/process.c",
+        "native/init/proto.c",
+        "native/init/terminal.c",
+        "native/init/util.c"
+      ],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-fno-strict-aliasing"],
+      "ldflags": ["-static", "-s"]
+    }
+  ]
+}

@@ -1,0 +1,153 @@
+/* capsa-init: stage 0 enters the namespaces and forks the container process, which sets up
+ * the container around itself and becomes the user's process. The conversation with the
+ * parent is laid out in lib/protocol/spec.ts. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "init.h"
+
+/* fds below this one were preserved for the user's process (--preserve-fds). */
+static int first_private_fd;
+
+/* Dies with the parent until COMMIT. PDEATHSIG may be set after the parent already died, so
+ * the socket to it is checked for a hangup afterwards (getppid() is 0 in a new pid namespace
+ * and cannot tell). Changing credentials clears PDEATHSIG, hence the second call. */
+static void die_with_parent(void) {
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail("init", NULL, errno, "PR_SET_PDEATHSIG");
+  struct pollfd pfd = {.fd = sync_fd, .events = POLLRDHUP};
+  if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR))) _exit(1);
+}
+
+static const char *state_json(void) {
+  struct msg m;
+  expect(CAPSA_MSG_HOOKS_DONE, &m);
+  const char *state = msg_str(&m, CAPSA_A_STATE_JSON);
+  if (!state) fail("sync", NULL, EPROTO, "HOOKS_DONE without STATE_JSON");
+  return state;
+}
+
+/* From READY to the user's process: the parent records the container, then COMMIT lets us
+ * outlive it. For create we then wait on exec.fifo for `start`. */
+static _Noreturn void commit_and_exec(struct plan *p, int statedir, const char *state) {
+  const char *path = resolve_exec(p);
+  send_simple(CAPSA_MSG_READY);
+  expect(CAPSA_MSG_COMMIT, NULL);
+  if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) fail("init", NULL, errno, "clear PR_SET_PDEATHSIG");
+  if (p->mode == CAPSA_MODE_CREATE) {
+    close(sync_fd);
+    sync_fd = -1;
+    /* Blocks until `start` opens the other end. */
+    int fifo;
+    do fifo = openat(statedir, "exec.fifo", O_WRONLY | O_CLOEXEC);
+    while (fifo < 0 && errno == EINTR);
+    if (fifo < 0) _exit(1);
+    close(statedir);
+    fifo_err_fd = fifo;
+    run_hooks(p, CAPSA_HOOK_START_CONTAINER, state);
+  }
+  if (p->no_new_privs) load_seccomp(p);
+  /* Nothing of ours may reach the user's process: all fds past the preserved ones close on
+   * exec (CVE-2024-21626); the sync socket's and the fifo's closing tells the parent or
+   * `start` that execve succeeded. */
+  syscall(SYS_close_range, first_private_fd, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (p->mode == CAPSA_MODE_CREATE) {
+    char ok = CAPSA_FIFO_OK;
+    if (write(fifo_err_fd, &ok, 1) != 1) _exit(1);
+  }
+  execve(path, (char *const *)p->args.v, (char *const *)p->env.v);
+  fail("exec", path, errno, "exec: \"%s\"", p->args.v[0]);
+}
+
+/* Everything up to the user switch that needs the container's root and full privileges. */
+static void setup_process(struct plan *p) {
+  if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0) fail("hostname", p->hostname, errno, "sethostname");
+  if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
+    fail("domainname", p->domainname, errno, "setdomainname");
+  apply_process_attrs(p);
+  apply_rlimits(p);
+  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the user switch may
+   * drop: load it now, as runc does. */
+  if (!p->no_new_privs) load_seccomp(p);
+  switch_user(p);
+  die_with_parent();
+  if (p->cwd && chdir(p->cwd) < 0) fail("cwd", p->cwd, errno, "chdir");
+  if (p->has_umask) umask(p->umask);
+  if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("noNewPrivileges", NULL, errno, "prctl");
+}
+
+static _Noreturn void container_create(struct plan *p, int statedir) {
+  int rootfd = setup_rootfs(p);
+  setup_devices(p, rootfd);
+  send_simple(CAPSA_MSG_HOOKS_REQUEST);
+  const char *state = state_json();
+  run_hooks(p, CAPSA_HOOK_CREATE_CONTAINER, state);
+  pivot_into(p, rootfd);
+  close(rootfd);
+  setup_terminal(p, true);
+  apply_sysctls(p);
+  finish_rootfs(p);
+  umask(022);
+  setup_process(p);
+  commit_and_exec(p, statedir, state);
+}
+
+static _Noreturn void container_exec(struct plan *p) {
+  setup_terminal(p, false);
+  setup_process(p);
+  commit_and_exec(p, -1, NULL);
+}
+
+int main(void) {
+  const char *fdenv = getenv("_CAPSA_SYNC_FD");
+  char *end;
+  long fd = fdenv ? strtol(fdenv, &end, 10) : -1;
+  if (!fdenv || *end || fd < 3 || fd > 65535) {
+    dprintf(2, "capsa-init is started by capsa, not by hand\n");
+    return 1;
+  }
+  sync_fd = first_private_fd = (int)fd;
+  /* Whatever the parent leaked is closed now; the preserved fds (3 .. sync_fd-1) stay. */
+  syscall(SYS_close_range, sync_fd + 1, ~0U, 0);
+  if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) fail("init", NULL, errno, "set FD_CLOEXEC on the sync socket");
+  for (int i = 3; i < sync_fd; i++)
+    if (fcntl(i, F_SETFD, 0) < 0) fail("init", NULL, errno, "preserved fd %d", i);
+  umask(0);
+
+  struct msg m;
+  expect(CAPSA_MSG_PLAN, &m);
+  struct plan plan;
+  const char *why = NULL;
+  if (plan_parse(m.body, m.len, &plan, &why) < 0) fail("plan", NULL, EPROTO, "%s", why);
+  struct plan *p = &plan;
+
+  die_with_parent();
+  connect_console(p);
+  /* Opened while we are still the runtime's root: later, in a user namespace, only the
+   * fifo inside it (mode 0622) needs to be reachable. */
+  int statedir = -1;
+  if (p->mode == CAPSA_MODE_CREATE && (statedir = open(p->state_dir, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+    fail("init", p->state_dir, errno, "open the state directory");
+  enter_namespaces(p);
+  pid_t child = fork();
+  if (child < 0) fail("fork", NULL, errno, "the container process");
+  if (child > 0) {
+    send_pid(CAPSA_MSG_PID, child);
+    _exit(0);
+  }
+  /* The container process. Stage 0 has exited; once the parent (a subreaper) has reaped it,
+   * it tells us to go on. */
+  expect(CAPSA_MSG_CONTINUE, NULL);
+  die_with_parent();
+  if (p->mode == CAPSA_MODE_CREATE) container_create(p, statedir);
+  container_exec(p);
+}

@@ -1,0 +1,213 @@
+/* The container's filesystem: the rootfs bind, config mounts in order, pivot_root (or
+ * chroot), masked and read-only paths, and the read-only root. Every target is resolved
+ * inside the rootfs and mounted through its fd (/proc/self/fd/N), never by a path that a
+ * symlink could redirect. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "init.h"
+
+#define PROPAGATION (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
+
+#ifndef MOUNT_ATTR_SIZE_VER0
+struct mount_attr {
+  uint64_t attr_set, attr_clr, propagation, userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+/* Flags the kernel keeps locked on a mount inherited from a more privileged namespace: a
+ * remount must repeat them or it fails with EPERM. */
+static unsigned long locked_flags(const char *path) {
+  struct statvfs s;
+  if (statvfs(path, &s) < 0) return 0;
+  unsigned long f = 0;
+  if (s.f_flag & ST_NOSUID) f |= MS_NOSUID;
+  if (s.f_flag & ST_NODEV) f |= MS_NODEV;
+  if (s.f_flag & ST_NOEXEC) f |= MS_NOEXEC;
+  if (s.f_flag & ST_RDONLY) f |= MS_RDONLY;
+  if (s.f_flag & ST_NOATIME) f |= MS_NOATIME;
+  if (s.f_flag & ST_NODIRATIME) f |= MS_NODIRATIME;
+  if (s.f_flag & ST_RELATIME) f |= MS_RELATIME;
+  return f;
+}
+
+static int remount(const char *path, unsigned long flags) {
+  if (mount(NULL, path, NULL, MS_REMOUNT | flags, NULL) == 0) return 0;
+  if (errno != EPERM) return -1;
+  return mount(NULL, path, NULL, MS_REMOUNT | flags | locked_flags(path), NULL);
+}
+
+static void set_propagation(const char *dest, const char *path, uint64_t prop) {
+  static const unsigned long kinds[] = {MS_SHARED, MS_SLAVE, MS_PRIVATE, MS_UNBINDABLE};
+  for (size_t i = 0; i < 4; i++)
+    if ((prop & kinds[i]) && mount(NULL, path, NULL, kinds[i] | (prop & MS_REC), NULL) < 0)
+      fail("mount", dest, errno, "set propagation 0x%lx", kinds[i]);
+}
+
+static void set_attrs(const char *dest, int fd, uint64_t set, uint64_t clr) {
+  if (!set && !clr) return;
+  struct mount_attr attr = {.attr_set = set, .attr_clr = clr};
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    fail("mount", dest, errno, "mount_setattr(set 0x%llx, clear 0x%llx)", (unsigned long long)set,
+         (unsigned long long)clr);
+}
+
+/* Opens (creating it if needed) the target of a mount: a file when binding a file, else a
+ * directory. */
+static int open_target(int rootfd, const char *dest, bool file) {
+  int fd = file ? mkfile_in_root(rootfd, dest) : mkdir_in_root(rootfd, dest, 0755);
+  if (fd < 0) fail("mount", dest, errno, "create the mount target in the rootfs");
+  return fd;
+}
+
+static void mount_one(struct plan *p, int rootfd, const struct mount_entry *m) {
+  bool bind = m->flags & MS_BIND;
+  bool file = false;
+  if (bind) {
+    struct stat st;
+    if (stat(m->source, &st) < 0) fail("mount", m->dest, errno, "bind source %s", m->source);
+    file = !S_ISDIR(st.st_mode);
+  }
+  int fd = open_target(rootfd, m->dest, file);
+  char fp[32];
+  unsigned long flags = (unsigned long)(m->flags & ~(uint64_t)PROPAGATION);
+  if (bind) {
+    if (mount(m->source, fdpath(fd, fp), NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
+      fail("mount", m->dest, errno, "bind %s", m->source);
+  } else if (mount(m->source, fdpath(fd, fp), m->fstype, flags, m->data) < 0) {
+    /* sysfs needs a network namespace of our own user namespace; like runc, bind the host's. */
+    if (!(errno == EPERM && m->fstype && !strcmp(m->fstype, "sysfs") && (p->clone_flags & CLONE_NEWUSER)))
+      fail("mount", m->dest, errno, "mount %s type %s", m->source ? m->source : "", m->fstype ? m->fstype : "");
+    if (mount("/sys", fp, NULL, MS_BIND | MS_REC, NULL) < 0) fail("mount", m->dest, errno, "bind /sys");
+    flags |= MS_BIND | MS_RDONLY;
+    bind = true;
+  }
+  close(fd);
+  /* Later steps act on the new mount, not on the directory beneath it. */
+  fd = open_in_root(rootfd, m->dest, O_PATH, true);
+  if (fd < 0) fail("mount", m->dest, errno, "reopen the mount");
+  fdpath(fd, fp);
+  unsigned long extra = flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT);
+  if (bind && extra && remount(fp, MS_BIND | extra) < 0)
+    fail("mount", m->dest, errno, "remount bind with flags 0x%lx", extra);
+  set_propagation(m->dest, fp, m->propagation);
+  set_attrs(m->dest, fd, m->attr_set, m->attr_clr);
+  close(fd);
+}
+
+/* pivot_root refuses a new root whose parent mount is shared; make that parent private. */
+static void make_parent_private(const char *rootfs) {
+  FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f) fail("rootfs", "/proc/self/mountinfo", errno, "open");
+  char line[8192], best[4096] = "/";
+  size_t best_len = 1;
+  while (fgets(line, sizeof line, f)) {
+    char mp[4096];
+    if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1) continue;
+    size_t n = strlen(mp);
+    if (n > best_len && !strncmp(rootfs, mp, n) && (rootfs[n] == '/' || rootfs[n] == 0)) {
+      memcpy(best, mp, n + 1);
+      best_len = n;
+    }
+  }
+  fclose(f);
+  if (mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0) fail("rootfs", best, errno, "make the rootfs parent mount private");
+}
+
+/* Returns an O_PATH fd of the rootfs, bind-mounted on itself so it can be pivoted into. */
+int setup_rootfs(struct plan *p) {
+  uint64_t prop = p->rootfs_propagation ? p->rootfs_propagation : MS_SLAVE | MS_REC;
+  if (mount(NULL, "/", NULL, (unsigned long)prop, NULL) < 0) fail("rootfs", "/", errno, "set propagation of /");
+  if (prop & MS_SHARED) make_parent_private(p->rootfs);
+  if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+    fail("rootfs", p->rootfs, errno, "bind the rootfs onto itself");
+  int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) fail("rootfs", p->rootfs, errno, "open");
+  for (size_t i = 0; i < p->mounts.n; i++) mount_one(p, rootfd, &p->mounts.v[i]);
+  return rootfd;
+}
+
+void pivot_into(struct plan *p, int rootfd) {
+  if (fchdir(rootfd) < 0) fail("pivot_root", p->rootfs, errno, "chdir");
+  if (p->no_pivot) {
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail("chroot", p->rootfs, errno, "move the rootfs to /");
+    if (chroot(".") < 0) fail("chroot", p->rootfs, errno, "chroot");
+  } else {
+    /* pivot_root(".", ".") stacks the old root under the new one; detach it from there. */
+    int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+    if (oldroot < 0) fail("pivot_root", "/", errno, "open the old root");
+    if (syscall(SYS_pivot_root, ".", ".") < 0) fail("pivot_root", p->rootfs, errno, "pivot_root");
+    if (fchdir(oldroot) < 0) fail("pivot_root", "/", errno, "chdir to the old root");
+    close(oldroot);
+    if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) fail("pivot_root", "/", errno, "make the old root a slave");
+    if (umount2(".", MNT_DETACH) < 0) fail("pivot_root", "/", errno, "detach the old root");
+  }
+  if (chdir("/") < 0) fail("pivot_root", "/", errno, "chdir /");
+  if (p->rootfs_propagation && mount(NULL, "/", NULL, (unsigned long)p->rootfs_propagation, NULL) < 0)
+    fail("rootfs", "/", errno, "set rootfsPropagation");
+}
+
+/* The real /dev/null of the container: a masked file gets it bound over, so a rootfs that put
+ * something else there must not trick us into binding that instead (CVE-2025-31133). */
+static int open_dev_null(int rootfd) {
+  int fd = open_in_root(rootfd, "/dev/null", O_PATH, false);
+  struct stat st;
+  if (fd < 0) fail("masked paths", "/dev/null", errno, "open");
+  if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    fail("masked paths", "/dev/null", EPERM, "is not the 1:3 character device");
+  return fd;
+}
+
+void finish_rootfs(struct plan *p) {
+  int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) fail("rootfs", "/", errno, "open");
+  char fp[32], np[32];
+  for (size_t i = 0; i < p->readonly.n; i++) {
+    const char *path = p->readonly.v[i];
+    int fd = open_in_root(rootfd, path, O_PATH, true);
+    if (fd < 0 && errno == ENOENT) continue;
+    if (fd < 0) fail("readonly paths", path, errno, "open");
+    if (mount(fdpath(fd, fp), fp, NULL, MS_BIND | MS_REC, NULL) < 0) fail("readonly paths", path, errno, "bind");
+    close(fd);
+    fd = open_in_root(rootfd, path, O_PATH, true);
+    if (fd < 0 || remount(fdpath(fd, fp), MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
+      fail("readonly paths", path, errno, "remount read-only");
+    close(fd);
+  }
+  int nullfd = -1;
+  for (size_t i = 0; i < p->masked.n; i++) {
+    const char *path = p->masked.v[i];
+    int fd = open_in_root(rootfd, path, O_PATH, true);
+    if (fd < 0 && errno == ENOENT) continue;
+    if (fd < 0) fail("masked paths", path, errno, "open");
+    struct stat st;
+    if (fstat(fd, &st) < 0) fail("masked paths", path, errno, "stat");
+    if (S_ISDIR(st.st_mode)) {
+      if (mount("tmpfs", fdpath(fd, fp), "tmpfs", MS_RDONLY, p->mount_label) < 0)
+        fail("masked paths", path, errno, "mount a read-only tmpfs");
+    } else {
+      if (nullfd < 0) nullfd = open_dev_null(rootfd);
+      if (mount(fdpath(nullfd, np), fdpath(fd, fp), NULL, MS_BIND, NULL) < 0)
+        fail("masked paths", path, errno, "bind /dev/null");
+    }
+    close(fd);
+  }
+  if (nullfd >= 0) close(nullfd);
+  if (p->rootfs_readonly && remount("/", MS_BIND | MS_RDONLY) < 0) fail("rootfs", "/", errno, "remount read-only");
+  close(rootfd);
+}

@@ -1,0 +1,178 @@
+/* The process's own settings: sysctls, rlimits, scheduling, keyring, user and groups,
+ * capabilities, no_new_privs, seccomp, and finding the executable. */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/magic.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "init.h"
+
+#ifndef KEYCTL_JOIN_SESSION_KEYRING
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+#endif
+#ifndef KEYCTL_SETPERM
+#define KEYCTL_SETPERM 5
+#endif
+
+/* Writes a file under /proc only after checking that the opened file is on procfs: a rootfs
+ * (or a mount made from it) over /proc must not receive what was meant for the kernel
+ * (CVE-2025-52881). */
+static int write_proc(const char *path, const char *value) {
+  int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return -1;
+  struct statfs sfs;
+  if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC) {
+    close(fd);
+    return errno = EXDEV, -1;
+  }
+  size_t len = strlen(value);
+  ssize_t n = write(fd, value, len);
+  int e = errno;
+  close(fd);
+  if (n < 0) return errno = e, -1;
+  return (size_t)n == len ? 0 : (errno = EIO, -1);
+}
+
+void apply_sysctls(struct plan *p) {
+  char path[4096];
+  for (size_t i = 0; i < p->sysctls.n; i++) {
+    const struct sysctl_entry *s = &p->sysctls.v[i];
+    if ((size_t)snprintf(path, sizeof path, "/proc/sys/%s", s->path) >= sizeof path)
+      fail("sysctl", s->path, ENAMETOOLONG, "path");
+    if (write_proc(path, s->value) < 0) fail("sysctl", path, errno, "write %s", s->value);
+  }
+}
+
+void apply_rlimits(struct plan *p) {
+  for (size_t i = 0; i < p->rlimits.n; i++) {
+    const struct rlimit_entry *r = &p->rlimits.v[i];
+    struct rlimit rl = {.rlim_cur = r->soft, .rlim_max = r->hard};
+    if (setrlimit((int)r->type, &rl) < 0)
+      fail("rlimit", NULL, errno, "setrlimit(%u, soft %llu, hard %llu)", r->type, (unsigned long long)r->soft,
+           (unsigned long long)r->hard);
+  }
+}
+
+/* Settings that belong to the process and need privileges: applied before the user switch. */
+void apply_process_attrs(struct plan *p) {
+  if (p->has_oom_score_adj) {
+    char v[32];
+    snprintf(v, sizeof v, "%lld", (long long)p->oom_score_adj);
+    if (write_proc("/proc/self/oom_score_adj", v) < 0) fail("oomScoreAdj", "/proc/self/oom_score_adj", errno, "write %s", v);
+  }
+  if (p->session_keyring) {
+    long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->session_keyring);
+    /* Keyrings are not namespaced; where the kernel refuses (ENOSYS, EPERM under some
+     * seccomp profiles) runc goes on without one, and so do we. */
+    if (id < 0 && errno != ENOSYS && errno != EPERM && errno != EACCES) fail("keyring", p->session_keyring, errno, "join");
+    if (id >= 0 && syscall(SYS_keyctl, KEYCTL_SETPERM, id, 0x3f1f0000) < 0)
+      fail("keyring", p->session_keyring, errno, "set permissions");
+  }
+  if (p->has_personality && personality(p->personality) < 0) fail("personality", NULL, errno, "0x%x", p->personality);
+  if (p->has_ioprio && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0)
+    fail("ioPriority", NULL, errno, "ioprio_set 0x%x", p->ioprio);
+}
+
+void load_seccomp(struct plan *p) {
+  if (!p->seccomp_prog) return;
+  struct sock_fprog prog = {.len = (unsigned short)(p->seccomp_len / 8), .filter = (struct sock_filter *)p->seccomp_prog};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog) < 0)
+    fail("seccomp", NULL, errno, "load the filter (%zu instructions, flags 0x%x)", p->seccomp_len / 8, p->seccomp_flags);
+}
+
+static int last_cap(void) {
+  static int last = -1;
+  if (last >= 0) return last;
+  for (last = 63; last > 0 && prctl(PR_CAPBSET_READ, last, 0, 0, 0) < 0; last--) {
+  }
+  return last;
+}
+
+/* A terminal or pipe handed to us by the caller must stay usable after we stop being root. */
+static void chown_stdio(uid_t uid, gid_t gid) {
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    if (fstat(fd, &st) < 0 || (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))) continue;
+    if (fchown(fd, uid, gid) < 0 && errno != EINVAL && errno != EPERM && errno != EROFS)
+      fail("user", NULL, errno, "chown stdio fd %d", fd);
+  }
+}
+
+/* Order matters: the bounding set is dropped while we still hold CAP_SETPCAP, the ids change
+ * with KEEPCAPS so the permitted set survives, and capset then trims it to the config. */
+void switch_user(struct plan *p) {
+  int last = last_cap();
+  for (int c = 0; c <= last; c++)
+    if (!(p->cap_bounding & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0)
+      fail("capabilities", NULL, errno, "drop %d from the bounding set", c);
+  if (p->uid != 0) chown_stdio(p->uid, p->gid);
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail("user", NULL, errno, "PR_SET_KEEPCAPS");
+  if (setgroups(p->gids.n, p->gids.v) < 0) {
+    /* In a user namespace with setgroups denied, dropping to no groups is all there is. */
+    if (!(errno == EPERM && p->gids.n == 0)) fail("user", NULL, errno, "setgroups (%zu groups)", p->gids.n);
+  }
+  if (setresgid(p->gid, p->gid, p->gid) < 0) fail("user", NULL, errno, "setresgid %u", p->gid);
+  if (setresuid(p->uid, p->uid, p->uid) < 0) fail("user", NULL, errno, "setresuid %u", p->uid);
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail("user", NULL, errno, "clear PR_SET_KEEPCAPS");
+
+  uint64_t mask = last >= 63 ? ~0ULL : (1ULL << (last + 1)) - 1;
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2];
+  uint64_t eff = p->cap_effective & mask, prm = p->cap_permitted & mask, inh = p->cap_inheritable & mask;
+  data[0].effective = (uint32_t)eff, data[1].effective = (uint32_t)(eff >> 32);
+  data[0].permitted = (uint32_t)prm, data[1].permitted = (uint32_t)(prm >> 32);
+  data[0].inheritable = (uint32_t)inh, data[1].inheritable = (uint32_t)(inh >> 32);
+  if (syscall(SYS_capset, &hdr, data) < 0) fail("capabilities", NULL, errno, "capset");
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+    fail("capabilities", NULL, errno, "clear the ambient set");
+  for (int c = 0; c <= last; c++)
+    if ((p->cap_ambient & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+      fail("capabilities", NULL, errno, "raise %d in the ambient set", c);
+}
+
+static bool executable(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0;
+}
+
+/* Like runc (and execvp), a name without a slash is looked up in the process's own PATH. The
+ * wording of the errors is runc's: podman and containerd users match on it. */
+const char *resolve_exec(struct plan *p) {
+  const char *name = p->args.v[0];
+  if (strchr(name, '/')) {
+    if (!executable(name)) fail("exec", name, errno ? errno : EACCES, "exec: \"%s\": stat %s", name, name);
+    return name;
+  }
+  const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (size_t i = 0; i < p->env.n; i++)
+    if (!strncmp(p->env.v[i], "PATH=", 5)) path = p->env.v[i] + 5;
+  static char buf[4096];
+  for (const char *dir = path; *dir;) {
+    size_t len = strcspn(dir, ":");
+    if (len + strlen(name) + 2 <= sizeof buf) {
+      if (len)
+        snprintf(buf, sizeof buf, "%.*s/%s", (int)len, dir, name);
+      else
+        snprintf(buf, sizeof buf, "%s", name);
+      if (executable(buf)) return buf;
+    }
+    dir += len;
+    if (*dir == ':') dir++;
+  }
+  fail("exec", name, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+}

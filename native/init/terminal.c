@@ -1,0 +1,94 @@
+/* A pty made inside the container: its master goes to the console socket (SCM_RIGHTS, as
+ * runc sends it), its peer becomes the controlling terminal on fds 0-2 and /dev/console. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "init.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+int console_fd = -1;
+
+/* Connects to the console socket while its path is still visible (runtime mount namespace). */
+void connect_console(struct plan *p) {
+  if (!p->terminal || !p->console_socket) return;
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(p->console_socket) >= sizeof addr.sun_path) fail("console", p->console_socket, ENAMETOOLONG, "socket path");
+  strcpy(addr.sun_path, p->console_socket);
+  console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (console_fd < 0 || connect(console_fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+    fail("console", p->console_socket, errno, "connect");
+}
+
+static void send_master(int master) {
+  char name[] = "/dev/ptmx";
+  struct iovec iov = {.iov_base = name, .iov_len = sizeof name};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof master);
+  ssize_t n;
+  do n = sendmsg(console_fd, &msg, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) fail("console", NULL, errno, "send the pty master");
+}
+
+/* /dev/console becomes the pty. What the rootfs put there is checked first: a symlink must
+ * not aim the bind somewhere else (CVE-2025-52565). */
+static void bind_console(int peer) {
+  int fd = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  if (fd >= 0 && (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode)))) {
+    close(fd);
+    fd = -1;
+    if (unlink("/dev/console") < 0) fail("console", "/dev/console", errno, "remove what the rootfs put there");
+  }
+  if (fd < 0) fd = open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) fail("console", "/dev/console", errno, "create");
+  char src[32], dst[32];
+  if (mount(fdpath(peer, src), fdpath(fd, dst), NULL, MS_BIND, NULL) < 0)
+    fail("console", "/dev/console", errno, "bind the pty");
+  close(fd);
+}
+
+void setup_terminal(struct plan *p, bool console_dev) {
+  if (!p->terminal) return;
+  if (console_fd < 0) fail("console", NULL, EINVAL, "terminal requested without a console socket");
+  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail("console", "/dev/ptmx", errno, "open");
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail("console", "/dev/ptmx", errno, "unlock the pty");
+  int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (peer < 0) fail("console", "/dev/ptmx", errno, "open the pty peer");
+  if (p->console_width || p->console_height) {
+    struct winsize ws = {.ws_row = (unsigned short)p->console_height, .ws_col = (unsigned short)p->console_width};
+    if (ioctl(master, TIOCSWINSZ, &ws) < 0) fail("console", NULL, errno, "set the window size");
+  }
+  if (console_dev) bind_console(peer);
+  send_master(master);
+  close(master);
+  close(console_fd);
+  console_fd = -1;
+  if (setsid() < 0) fail("console", NULL, errno, "setsid");
+  if (ioctl(peer, TIOCSCTTY, 0) < 0) fail("console", NULL, errno, "make the pty the controlling terminal");
+  for (int i = 0; i < 3; i++)
+    if (dup2(peer, i) < 0) fail("console", NULL, errno, "dup2 the pty to fd %d", i);
+  close(peer);
+}
