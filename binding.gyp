@@ -5,8 +5,10 @@
       "sources": [
         "native/addon/addon.cc",
         "native/addon/fs.cc",
-        "native/addon/process.cc"
+        "native/addon/process.cc",
+        "native/addon/seccomp.cc"
       ],
+      "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags_cc": ["-std=gnu++17", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]

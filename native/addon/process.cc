@@ -72,11 +72,14 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   posix_spawn_file_actions_init(&fa);
   posix_spawnattr_init(&attr);
   // Source fds are first moved above the target range so no dup2 clobbers a later source.
+  // The executable goes to fd n, past the others: posix_spawn cannot fexecve, so it runs
+  // /proc/self/fd/n, and capsa-init closes that fd first thing.
   int n = (int)fds.Length();
   int base = 1000;
   for (int i = 0; i < n; i++) posix_spawn_file_actions_adddup2(&fa, fds.Get(i).As<Napi::Number>().Int32Value(), base + i);
-  for (int i = 0; i < n; i++) posix_spawn_file_actions_adddup2(&fa, base + i, i);
-  posix_spawn_file_actions_addclosefrom_np(&fa, n);
+  posix_spawn_file_actions_adddup2(&fa, execFd, base + n);
+  for (int i = 0; i <= n; i++) posix_spawn_file_actions_adddup2(&fa, base + i, i);
+  posix_spawn_file_actions_addclosefrom_np(&fa, n + 1);
   sigset_t all, none;
   sigfillset(&all);
   sigemptyset(&none);
@@ -91,7 +94,7 @@ Napi::Value Spawn(const Napi::CallbackInfo &info) {
   envp.push_back(nullptr);
   char arg0[] = "capsa-init";
   char *argv[] = {arg0, nullptr};
-  std::string exe = "/proc/self/fd/" + std::to_string(execFd);
+  std::string exe = "/proc/self/fd/" + std::to_string(n);
 
   pid_t pid;
   int r = posix_spawn(&pid, exe.c_str(), &fa, &attr, argv, envp.data());

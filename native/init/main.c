@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -56,10 +57,6 @@ static _Noreturn void commit_and_exec(struct plan *p, int statedir, const char *
     run_hooks(p, CAPSA_HOOK_START_CONTAINER, state);
   }
   if (p->no_new_privs) load_seccomp(p);
-  /* Nothing of ours may reach the user's process: all fds past the preserved ones close on
-   * exec (CVE-2024-21626); the sync socket's and the fifo's closing tells the parent or
-   * `start` that execve succeeded. */
-  syscall(SYS_close_range, first_private_fd, ~0U, CLOSE_RANGE_CLOEXEC);
   if (p->mode == CAPSA_MODE_CREATE) {
     char ok = CAPSA_FIFO_OK;
     if (write(fifo_err_fd, &ok, 1) != 1) _exit(1);
@@ -68,8 +65,20 @@ static _Noreturn void commit_and_exec(struct plan *p, int statedir, const char *
   fail("exec", path, errno, "exec: \"%s\"", p->args.v[0]);
 }
 
+/* Nothing of ours may reach the user's process (CVE-2024-21626): every fd past the preserved
+ * ones closes on exec. Done before any seccomp filter can refuse close_range; whatever init
+ * opens later is O_CLOEXEC already. The sync socket's or the fifo's closing at execve is
+ * also how the parent or `start` learns that the exec succeeded. */
+static void cloexec_private_fds(void) {
+  if (syscall(SYS_close_range, first_private_fd, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  struct rlimit rl;
+  int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536 ? (int)rl.rlim_cur : 65536;
+  for (int fd = first_private_fd; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 /* Everything up to the user switch that needs the container's root and full privileges. */
 static void setup_process(struct plan *p) {
+  cloexec_private_fds();
   if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0) fail("hostname", p->hostname, errno, "sethostname");
   if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
     fail("domainname", p->domainname, errno, "setdomainname");
@@ -81,7 +90,12 @@ static void setup_process(struct plan *p) {
   switch_user(p);
   die_with_parent();
   if (p->cwd && chdir(p->cwd) < 0) fail("cwd", p->cwd, errno, "chdir");
-  if (p->has_umask) umask(p->umask);
+  /* A cwd reached through one of our fds (/proc/self/fd/N) would sit outside the root: the
+   * kernel then reports it as unreachable (CVE-2024-21626). */
+  char cwd[4096];
+  errno = 0;
+  if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/') fail("cwd", p->cwd, errno ? errno : EPERM, "is outside the container's root");
+  umask(p->has_umask ? p->umask : 022);
   if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("noNewPrivileges", NULL, errno, "prctl");
 }
 
@@ -96,7 +110,6 @@ static _Noreturn void container_create(struct plan *p, int statedir) {
   setup_terminal(p, true);
   apply_sysctls(p);
   finish_rootfs(p);
-  umask(022);
   setup_process(p);
   commit_and_exec(p, statedir, state);
 }

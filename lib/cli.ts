@@ -1,0 +1,121 @@
+// The command line: runc's commands, flags and defaults. This layer only parses and calls;
+// each command's module is loaded when that command runs.
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatError } from './errors';
+import * as log from './log';
+
+export interface GlobalOptions {
+  root: string;
+  log?: string;
+  logFormat: 'text' | 'json';
+  debug: boolean;
+  systemdCgroup: boolean;
+}
+
+const VERSION = '0.1.0';
+const SPEC_VERSION = '1.3.0';
+
+function nonNegativeInt(v: string): number {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError('must be a non-negative integer.');
+  return Number(v);
+}
+
+/** Runs a command with the error handling every command shares: one formatted line, logged
+ *  where containerd reads it, and exit status 1. */
+function action<A extends unknown[]>(program: Command, name: string, fn: (g: GlobalOptions, ...args: A) => number | void | Promise<number | void>) {
+  return async (...args: A) => {
+    const g = program.opts<GlobalOptions>();
+    try {
+      const code = await fn(g, ...args);
+      if (typeof code === 'number') process.exitCode = code;
+    } catch (e) {
+      const id = typeof args[0] === 'string' ? args[0] : undefined;
+      log.error(formatError(e, { command: name, id }));
+      if (g.debug && e instanceof Error && e.stack) log.debug(e.stack);
+      process.exitCode = 1;
+    }
+  };
+}
+
+export function main(argv: string[]): void {
+  const program = new Command('capsa')
+    .description('an OCI container runtime, a drop-in replacement for runc')
+    .version(`capsa version ${VERSION}\nspec: ${SPEC_VERSION}\nnode: ${process.version}`, '-v, --version')
+    .option('--root <dir>', 'root directory for storage of container state', '/run/capsa')
+    .option('--log <file>', 'write the log to this file (default: stderr)')
+    .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
+    .option('--debug', 'enable debug logging', false)
+    .option('--systemd-cgroup', 'use systemd to manage cgroups (needs systemd)', false)
+    .enablePositionalOptions()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: (s) => log.error(s.trim().replace(/^error: /, '')) })
+    .hook('preAction', () => {
+      const g = program.opts<GlobalOptions>();
+      log.configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
+    });
+
+  const createFlags = (c: Command) =>
+    c
+      .option('-b, --bundle <dir>', 'path to the bundle directory', '.')
+      .option('--pid-file <file>', 'write the container process id to this file')
+      .option('--console-socket <path>', 'unix socket that receives the pty master when process.terminal is set')
+      .option('--no-pivot', 'use chroot instead of pivot_root (for a ramdisk rootfs)')
+      .option('--no-new-keyring', 'do not create a new session keyring')
+      .option('--preserve-fds <n>', 'pass this many extra fds (from 3) to the container', nonNegativeInt, 0);
+
+  createFlags(program.command('create <id>').description('create a container'))
+    .action(action(program, 'create', async (g, id: string, o) => (await import('./commands/create')).create(g, id, o)));
+
+  createFlags(program.command('run <id>').description('create and start a container, and wait for it'))
+    .option('-d, --detach', 'detach from the container', false)
+    .action(action(program, 'run', async (g, id: string, o) => (await import('./commands/run')).run(g, id, o)));
+
+  program
+    .command('start <id>')
+    .description('start a created container')
+    .action(action(program, 'start', async (g, id: string) => (await import('./commands/start')).start(g, id)));
+
+  program
+    .command('state <id>')
+    .description('print the state of a container as JSON')
+    .action(action(program, 'state', async (g, id: string) => (await import('./commands/state')).state(g, id)));
+
+  program
+    .command('kill <id> [signal]')
+    .description('send a signal (default SIGTERM) to the container init')
+    .option('-a, --all', 'send the signal to every process in the container', false)
+    .action(action(program, 'kill', async (g, id: string, sig: string | undefined, o) => (await import('./commands/kill')).kill(g, id, sig ?? 'SIGTERM', o)));
+
+  program
+    .command('delete <id>')
+    .description('delete a container and everything it holds')
+    .option('-f, --force', 'kill the container first if it is running', false)
+    .action(action(program, 'delete', async (g, id: string, o) => (await import('./commands/delete')).del(g, id, o)));
+
+  program
+    .command('list')
+    .description('list containers')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('-q, --quiet', 'print only the ids', false)
+    .action(action(program, 'list', async (g, o) => (await import('./commands/list')).list(g, o)));
+
+  program
+    .command('spec')
+    .description('write a default config.json')
+    .option('-b, --bundle <dir>', 'where to write config.json', '.')
+    .option('--rootless', 'a config for a container run by an unprivileged user', false)
+    .action(action(program, 'spec', async (_g, o) => (await import('./commands/spec')).spec(o)));
+
+  program
+    .command('features')
+    .description('print what this runtime supports (runtime-spec features.md)')
+    .action(action(program, 'features', async () => (await import('./commands/features')).features()));
+
+  program
+    .command('validate')
+    .description('check a bundle\'s config.json and print every problem')
+    .option('-b, --bundle <dir>', 'path to the bundle directory', '.')
+    .action(action(program, 'validate', async (_g, o) => (await import('./commands/validate')).validate(o)));
+
+  program.parseAsync(argv, { from: 'user' });
+}

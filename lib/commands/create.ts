@@ -1,0 +1,26 @@
+import type { GlobalOptions } from '../cli';
+import { Container, CreateOptions } from '../container';
+
+export interface CreateFlags {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  pivot: boolean;
+  newKeyring: boolean;
+  preserveFds: number;
+}
+
+export function createOptions(o: CreateFlags): CreateOptions {
+  return {
+    bundle: o.bundle,
+    pidFile: o.pidFile,
+    consoleSocket: o.consoleSocket,
+    noPivot: !o.pivot,
+    noNewKeyring: !o.newKeyring,
+    preserveFds: o.preserveFds,
+  };
+}
+
+export function create(g: GlobalOptions, id: string, o: CreateFlags): void {
+  Container.create(g.root, id, createOptions(o));
+}

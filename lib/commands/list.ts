@@ -1,0 +1,33 @@
+import { readdirSync } from 'node:fs';
+import type { GlobalOptions } from '../cli';
+import { Container } from '../container';
+import { out } from '../output';
+import type { StateDoc } from '../state/status';
+
+function containers(root: string): StateDoc[] {
+  let ids: string[];
+  try {
+    ids = readdirSync(root).sort();
+  } catch {
+    return [];
+  }
+  const docs: StateDoc[] = [];
+  for (const id of ids) {
+    try {
+      docs.push(Container.load(root, id).doc());
+    } catch {
+      // Being created or deleted right now, or not a container: not listed.
+    }
+  }
+  return docs;
+}
+
+export function list(g: GlobalOptions, o: { format: 'table' | 'json'; quiet: boolean }): void {
+  const docs = containers(g.root);
+  if (o.quiet) return out(docs.map((d) => d.id + '\n').join(''));
+  if (o.format === 'json') return out(JSON.stringify(docs) + '\n');
+  const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
+  for (const d of docs) rows.push([d.id, String(d.pid), d.status, d.bundle, d.created, d.owner]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  out(rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c.padEnd(widths[i] + 3) : c)).join('') + '\n').join(''));
+}

@@ -1,0 +1,232 @@
+// The container lifecycle: create, start, kill, delete, and what `state` reports. Commands in
+// lib/commands/ parse their flags and call these.
+import { realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { CgroupManager, containerDeviceRules, openManager, resolveCgroupPath } from './cgroups';
+import { CapsaError, sysError } from './errors';
+import { runHooks } from './hooks';
+import { launch } from './launch';
+import * as log from './log';
+import { native } from './native';
+import { buildPlan } from './plan/build';
+import { checkSupported } from './registry';
+import { compileSeccomp } from './seccomp';
+import type { Spec } from './spec/types';
+import { checkId } from './state/id';
+import { isAlive, procStat } from './state/proc';
+import { deriveStatus, stateDoc, Status, StateDoc } from './state/status';
+import { fifoPath, Lock, makeStateDir, readState, removeStateDir, stateDir, StoredState, STATE_VERSION, writeState } from './state/store';
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+}
+
+/** The pid file: plain decimal, no newline (as runc), written by rename so readers never see
+ *  a partial one. */
+export function writePidFile(path: string, pid: number): void {
+  const tmp = join(dirname(path), `.${Date.now()}.${process.pid}.pid`);
+  try {
+    writeFileSync(tmp, String(pid));
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw sysError('pid file', e, path);
+  }
+}
+
+function readConfig(bundle: string): Spec {
+  // The validator is loaded only by the commands that read a config.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { loadConfig } = require('./spec/load') as typeof import('./spec/load');
+  return loadConfig(bundle);
+}
+
+export class Container {
+  private constructor(
+    readonly root: string,
+    readonly id: string,
+    readonly dir: string,
+    readonly state: StoredState,
+  ) {}
+
+  static load(root: string, id: string): Container {
+    return new Container(root, id, stateDir(root, id), readState(root, id));
+  }
+
+  cgroup(): CgroupManager {
+    return openManager(this.state.cgroup.path);
+  }
+
+  status(): Status {
+    return deriveStatus(this.state, this.dir, { frozen: () => this.cgroup().frozen() });
+  }
+
+  doc(status = this.status()): StateDoc {
+    return stateDoc(this.state, status);
+  }
+
+  /** Holds the container's lock for the rest of this process (commands are short-lived). */
+  lock(): this {
+    Lock.acquire(this.dir, this.id);
+    return this;
+  }
+
+  /**
+   * Creates the container: validated config → cgroup → capsa-init waiting on exec.fifo →
+   * state.json. On any failure, everything made so far is undone before the error is thrown.
+   */
+  static create(root: string, id: string, o: CreateOptions): Container {
+    checkId(id);
+    const bundle = resolve(o.bundle);
+    const config = readConfig(bundle);
+    checkSupported(config);
+    const rootfs = realRootfs(bundle, config.root?.path ?? 'rootfs');
+    const cgroupPath = resolveCgroupPath(config.linux?.cgroupsPath, id);
+
+    const dir = makeStateDir(root, id);
+    const lock = Lock.acquire(dir, id);
+    const state: StoredState = {
+      version: STATE_VERSION,
+      id,
+      phase: 'creating',
+      pid: 0,
+      startTime: '',
+      bundle,
+      rootfs,
+      created: new Date().toISOString(),
+      owner: userInfo().username,
+      cgroup: { path: cgroupPath, dirs: [] },
+      config,
+    };
+    const c = new Container(root, id, dir, state);
+    try {
+      // The intent goes to disk before anything is made, so a later delete knows what to undo.
+      writeState(dir, state);
+      const cg = c.cgroup();
+      state.cgroup.dirs = cg.create((planned) => {
+        state.cgroup.dirs = planned;
+        writeState(dir, state);
+      });
+      // runc's default device rules follow the config's: clients send only "deny all" and
+      // expect /dev/null and the rest to work.
+      const devices = containerDeviceRules(config.linux?.resources?.devices, (config.linux?.devices ?? []).map((d) => d.path));
+      for (const w of cg.apply({ ...config.linux?.resources, devices })) log.warn(w);
+      native().mkfifo(fifoPath(dir), 0o622);
+      const plan = buildPlan(config, {
+        id,
+        bundle,
+        rootfs,
+        stateDir: dir,
+        parentPid: process.pid,
+        noPivot: o.noPivot,
+        noNewKeyring: o.noNewKeyring,
+        consoleSocket: o.consoleSocket && resolve(o.consoleSocket),
+        compileSeccomp: (s) => compileSeccomp(s, native()),
+        cgroupMounts: (m, cgroupns) => cg.mountsFor(m, cgroupns),
+      });
+      launch(plan, o.preserveFds, {
+        placeInCgroup: (pid) => cg.addProcess(pid),
+        onPid: (pid) => {
+          state.pid = pid;
+          writeState(dir, state);
+        },
+        createHooks: (pid) => {
+          const doc = { ...c.doc('creating'), pid };
+          runHooks('prestart', config.hooks?.prestart, doc);
+          runHooks('createRuntime', config.hooks?.createRuntime, doc);
+          return JSON.stringify(doc);
+        },
+        commit: (pid) => {
+          state.pid = pid;
+          state.startTime = procStat(pid)?.startTime ?? '';
+          state.phase = 'created';
+          writeState(dir, state);
+          if (o.pidFile) writePidFile(resolve(o.pidFile), pid);
+        },
+      });
+    } catch (e) {
+      c.destroy();
+      throw e;
+    } finally {
+      lock.release();
+    }
+    return c;
+  }
+
+  /** Lets the waiting init exec the user's process, then runs poststart hooks. */
+  start(): void {
+    const status = this.status();
+    if (status !== 'created') throw new CapsaError('start', `cannot start a container that is ${status}`);
+    const n = native();
+    const pidfd = n.pidfdOpen(this.state.pid);
+    // The pid could have been reused between status() and pidfdOpen(): check again via the fd.
+    if (!isAlive(this.state.pid, this.state.startTime)) throw new CapsaError('start', 'container not running');
+    const out = n.awaitFifo(fifoPath(this.dir), pidfd);
+    rmSync(fifoPath(this.dir), { force: true });
+    if (out === null) throw new CapsaError('start', 'the container process exited before it was started');
+    const err = out.indexOf('E');
+    if (err >= 0) throw new CapsaError('start', out.slice(err + 1));
+    if (!out.startsWith('0')) throw new CapsaError('start', 'the container process exited before its program started');
+    runHooks('poststart', this.state.config.hooks?.poststart, this.doc('running'));
+  }
+
+  /** Sends `signal` to the init, or with `all` to every process in the container's cgroup. */
+  kill(signal: number, all: boolean): void {
+    const status = this.status();
+    if (status === 'stopped' || status === 'creating') {
+      // With --all, as runc: whatever is left in the cgroup gets the signal, and none left is
+      // no error (containerd's CRI plugin sends `kill --all ID 9` after the init exited).
+      if (all) return this.cgroup().killAll(signal);
+      throw new CapsaError('kill', 'container not running');
+    }
+    if (all) return this.cgroup().killAll(signal);
+    const n = native();
+    const pidfd = n.pidfdOpen(this.state.pid);
+    if (!isAlive(this.state.pid, this.state.startTime)) throw new CapsaError('kill', 'container not running');
+    n.pidfdSendSignal(pidfd, signal);
+  }
+
+  /** Removes the container. Without `force` only a created or stopped one; with it, any. */
+  delete(force: boolean): void {
+    const status = this.status();
+    if ((status === 'running' || status === 'paused') && !force)
+      throw new CapsaError('delete', `cannot delete container ${this.id} that is not stopped: ${status}`);
+    this.destroy();
+    if (status !== 'creating') runHooks('poststop', this.state.config.hooks?.poststop, this.doc('stopped'));
+  }
+
+  /** Kills every process of the container and removes its cgroup and state directory. */
+  private destroy(): void {
+    const cg = this.cgroup();
+    if (isAlive(this.state.pid, this.state.startTime)) {
+      try {
+        process.kill(this.state.pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    cg.killAll(9);
+    cg.destroy(this.state.cgroup.dirs);
+    removeStateDir(this.dir);
+  }
+}
+
+function realRootfs(bundle: string, path: string): string {
+  const p = resolve(bundle, path);
+  let real: string;
+  try {
+    real = realpathSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CapsaError('rootfs', 'does not exist', p);
+    throw sysError('rootfs', e, p);
+  }
+  if (!statSync(real).isDirectory()) throw new CapsaError('rootfs', 'is not a directory', p);
+  return real;
+}
+

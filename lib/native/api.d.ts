@@ -1,0 +1,42 @@
+// The addon's whole surface (native/addon/). Policy code takes these functions as
+// parameters or import them through ./index.ts, so tests can substitute a fake.
+
+export interface ExitStatus {
+  pid: number;
+  /** Exit code, or null when killed by a signal. */
+  code: number | null;
+  /** Signal number, or null when it exited. */
+  signal: number | null;
+}
+
+export interface Native {
+  /** A sealed memfd copy of the executable at `path`; returns the fd. */
+  sealedCopy(path: string): number;
+  /** Runs the executable behind `execFd` with fds[i] as fd i and the given environment. */
+  spawn(execFd: number, fds: number[], env: string[]): number;
+  /** Blocks until that child exits. */
+  waitpid(pid: number): ExitStatus;
+  /** Resolves when `pid` exits; reaps any other child meanwhile (subreaper orphans). */
+  waitExit(pid: number): Promise<ExitStatus>;
+  setSubreaper(): void;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  /** Returns false, without waiting, when `wait` is false and the lock is held elsewhere. */
+  flock(fd: number, exclusive: boolean, wait: boolean): boolean;
+  mkfifo(path: string, mode: number): void;
+  /** A SOCK_STREAM unix socketpair, both ends close-on-exec. */
+  socketpair(): [number, number];
+  /** Releases the process waiting on exec.fifo and returns what it wrote up to its execve;
+   *  null if it exited without opening the fifo. */
+  awaitFifo(path: string, pidfd: number): string | null;
+  /** Compiles a profile with libseccomp; `unknown` lists syscall names it does not know. */
+  seccompCompile(spec: { defaultAction: number; architectures: string[]; rules: SeccompRule[] }): { program: Buffer; unknown: string[] };
+  seccompVersion(): string;
+}
+
+export interface SeccompRule {
+  names: string[];
+  /** SCMP_ACT_* value, errno included. */
+  action: number;
+  args: { index: number; op: number; value: bigint; valueTwo: bigint }[];
+}

@@ -1,0 +1,57 @@
+// The container's /dev: the default nodes every container gets (config-linux.md "Default
+// Devices"), the config's own, and the standard symlinks.
+import type { LinuxDevice, Mount } from '../spec/types';
+import type { PlanDevice } from './types';
+
+const S_IFCHR = 0o020000;
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+
+const DEFAULTS: [string, number, number][] = [
+  ['/dev/null', 1, 3],
+  ['/dev/zero', 1, 5],
+  ['/dev/full', 1, 7],
+  ['/dev/random', 1, 8],
+  ['/dev/urandom', 1, 9],
+  ['/dev/tty', 5, 0],
+];
+
+export const DEV_SYMLINKS = [
+  { target: '/proc/self/fd', path: '/dev/fd' },
+  { target: '/proc/self/fd/0', path: '/dev/stdin' },
+  { target: '/proc/self/fd/1', path: '/dev/stdout' },
+  { target: '/proc/self/fd/2', path: '/dev/stderr' },
+  { target: 'pts/ptmx', path: '/dev/ptmx' },
+];
+
+function typeBits(type: string): number {
+  if (type === 'b') return S_IFBLK;
+  if (type === 'p') return S_IFIFO;
+  return S_IFCHR;
+}
+
+/** A bind-mounted /dev comes from the host as it is: nothing is created in it (as runc). */
+export function hostDev(mounts: Mount[]): boolean {
+  return mounts.some((m) => m.destination === '/dev' && (m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind')));
+}
+
+/** Default devices first, the config's after (same path: the config wins). Owners are ids in
+ *  the container's user namespace. In a new user namespace nodes cannot be made, so the
+ *  host's are bound instead. */
+export function planDevices(devices: LinuxDevice[], bind: boolean): PlanDevice[] {
+  const byPath = new Map<string, PlanDevice>();
+  for (const [path, major, minor] of DEFAULTS)
+    byPath.set(path, { path, mode: S_IFCHR | 0o666, major, minor, uid: 0, gid: 0, bind });
+  for (const d of devices) {
+    byPath.set(d.path, {
+      path: d.path,
+      mode: typeBits(d.type) | (d.fileMode ?? 0o666),
+      major: d.major ?? 0,
+      minor: d.minor ?? 0,
+      uid: d.uid ?? 0,
+      gid: d.gid ?? 0,
+      bind,
+    });
+  }
+  return [...byPath.values()];
+}

@@ -1,0 +1,46 @@
+// Status is derived from the live system each time, never trusted from disk alone.
+import { existsSync } from 'node:fs';
+import { fifoPath, Lock, StoredState } from './store';
+import { isAlive } from './proc';
+
+export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
+
+export interface StatusProbe {
+  /** True if the container's cgroup is frozen. */
+  frozen(s: StoredState): boolean;
+}
+
+export function deriveStatus(s: StoredState, dir: string, probe: StatusProbe): Status {
+  if (s.phase === 'creating') return Lock.isHeld(dir) ? 'creating' : 'stopped';
+  if (!isAlive(s.pid, s.startTime)) return 'stopped';
+  if (existsSync(fifoPath(dir))) return 'created';
+  return probe.frozen(s) ? 'paused' : 'running';
+}
+
+/** The state document of the runtime spec (runtime.md "State"), as runc prints it. */
+export interface StateDoc {
+  ociVersion: string;
+  id: string;
+  pid: number;
+  status: Status;
+  bundle: string;
+  rootfs: string;
+  created: string;
+  owner: string;
+  annotations?: Record<string, string>;
+}
+
+export function stateDoc(s: StoredState, status: Status): StateDoc {
+  const doc: StateDoc = {
+    ociVersion: s.config.ociVersion,
+    id: s.id,
+    pid: status === 'stopped' ? 0 : s.pid,
+    status,
+    bundle: s.bundle,
+    rootfs: s.rootfs,
+    created: s.created,
+    owner: s.owner,
+  };
+  if (s.config.annotations) doc.annotations = s.config.annotations;
+  return doc;
+}
