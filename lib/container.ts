@@ -1,6 +1,6 @@
 // The container lifecycle: create, start, kill, delete, and what `state` reports. Commands in
 // lib/commands/ parse their flags and call these.
-import { realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CgroupManager, containerDeviceRules, openManager, resolveCgroupPath } from './cgroups';
@@ -13,6 +13,7 @@ import { buildPlan } from './plan/build';
 import { checkSupported } from './registry';
 import { compileSeccomp } from './seccomp';
 import type { Spec } from './spec/types';
+import { ownMountNamespace, mountsUnder } from './state/hostmounts';
 import { checkId } from './state/id';
 import { isAlive, procStat } from './state/proc';
 import { deriveStatus, stateDoc, Status, StateDoc } from './state/status';
@@ -117,7 +118,9 @@ export class Container {
       // expect /dev/null and the rest to work.
       const devices = containerDeviceRules(config.linux?.resources?.devices, (config.linux?.devices ?? []).map((d) => d.path));
       for (const w of cg.apply({ ...config.linux?.resources, devices })) log.warn(w);
+      // 0622 despite our umask: the container process may run as any user.
       native().mkfifo(fifoPath(dir), 0o622);
+      chmodSync(fifoPath(dir), 0o622);
       const plan = buildPlan(config, {
         id,
         bundle,
@@ -137,7 +140,8 @@ export class Container {
           writeState(dir, state);
         },
         createHooks: (pid) => {
-          const doc = { ...c.doc('creating'), pid };
+          // These hooks come after step 2 of the lifecycle: the status is "created" (runc too).
+          const doc = { ...c.doc('created'), pid };
           runHooks('prestart', config.hooks?.prestart, doc);
           runHooks('createRuntime', config.hooks?.createRuntime, doc);
           return JSON.stringify(doc);
@@ -213,6 +217,7 @@ export class Container {
     }
     cg.killAll(9);
     cg.destroy(this.state.cgroup.dirs);
+    if (!ownMountNamespace(this.state.config)) for (const m of mountsUnder(this.state.rootfs)) native().umount(m);
     removeStateDir(this.dir);
   }
 }

@@ -120,10 +120,6 @@ export class V1Manager extends BaseManager {
     const netPrio = r.network?.priorities?.length ? this.ctl('net_prio', 'network.priorities') : undefined;
     const rdma = r.rdma && Object.keys(r.rdma).length > 0 ? this.ctl('rdma', 'rdma') : undefined;
 
-    if (m && (m.kernel !== undefined || m.kernelTCP !== undefined))
-      warnings.push(
-        'linux.resources.memory.kernel and kernelTCP are ignored: current kernels no longer limit kernel memory',
-      );
     if (m?.useHierarchy === false)
       warnings.push('linux.resources.memory.useHierarchy false is ignored: the kernel is always hierarchical');
 
@@ -132,7 +128,10 @@ export class V1Manager extends BaseManager {
       writeValue(dev, 'devices.deny', 'a');
       for (const rule of r.devices) writeValue(dev, rule.allow ? 'devices.allow' : 'devices.deny', v1DeviceRule(rule));
     }
-    if (mem && m) setMemory(mem, m);
+    if (mem && m) {
+      setMemory(mem, m);
+      setKernelMemory(mem, m, warnings);
+    }
     if (cpu && c) setCpu(cpu, c, warnings);
     if (cpuset && c) {
       if (c.cpus) writeValue(cpuset, 'cpuset.cpus', c.cpus);
@@ -323,6 +322,27 @@ function copyCpuset(dir: string, mount: string): void {
   }
   writeValue(dir, 'cpuset.cpus', cpus);
   writeValue(dir, 'cpuset.mems', mems);
+}
+
+/**
+ * Kernel memory: since Linux 5.16 memory.kmem.limit_in_bytes accepts a value and ignores it
+ * (it reads back unlimited), so that is a warning, as runc warns; the TCP buffer limit
+ * (memory.kmem.tcp.limit_in_bytes) still works and is applied.
+ */
+function setKernelMemory(dir: string, m: LinuxMemory, warnings: string[]): void {
+  for (const [value, file, name] of [
+    [m.kernel, 'memory.kmem.limit_in_bytes', 'kernel'],
+    [m.kernelTCP, 'memory.kmem.tcp.limit_in_bytes', 'kernelTCP'],
+  ] as const) {
+    if (value === undefined) continue;
+    if (readOptional(dir, file) === undefined) {
+      warnings.push(`linux.resources.memory.${name} is ignored: this kernel has no ${file}`);
+      continue;
+    }
+    writeValue(dir, file, intString(value));
+    if (value >= 0 && readValue(dir, file) !== String(value))
+      warnings.push(`linux.resources.memory.${name} is ignored: this kernel no longer limits it (${file} reads back unlimited)`);
+  }
 }
 
 /** memory.limit_in_bytes and memory.memsw.limit_in_bytes, in the order the kernel accepts. */

@@ -29,6 +29,8 @@ export interface Native {
   /** Releases the process waiting on exec.fifo and returns what it wrote up to its execve;
    *  null if it exited without opening the fifo. */
   awaitFifo(path: string, pidfd: number): string | null;
+  /** Lazily unmounts `path` (MNT_DETACH, not following a symlink); false if not mounted. */
+  umount(path: string): boolean;
   /** Compiles a profile with libseccomp; `unknown` lists syscall names it does not know. */
   seccompCompile(spec: { defaultAction: number; architectures: string[]; rules: SeccompRule[] }): { program: Buffer; unknown: string[] };
   seccompVersion(): string;

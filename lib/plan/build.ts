@@ -2,7 +2,8 @@
 // context, so the whole policy is unit-tested without root.
 import { CapsaError } from '../errors';
 import { CAPABILITIES, NAMESPACE_FLAGS, RLIMITS } from '../spec/names';
-import type { LinuxCapabilities, LinuxSeccomp, Process, Spec } from '../spec/types';
+import { sysctlComponents } from '../spec/semantic';
+import { u64, type LinuxCapabilities, type LinuxSeccomp, type Process, type Spec } from '../spec/types';
 import { DEV_SYMLINKS, hostDev, planDevices } from './devices';
 import { planMount, propagationFlags } from './mounts';
 import type { Capabilities, LaunchPlan, PlanHook, PlanMount } from './types';
@@ -28,14 +29,6 @@ export const CLONE_NEWUSER = NAMESPACE_FLAGS.user;
 
 const PERSONALITY: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
 const IOPRIO_CLASS: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
-
-const U64_MAX = (1n << 64n) - 1n;
-
-/** A JSON uint64 as the kernel's: 18446744073709551615 (RLIM_INFINITY and the like) arrives
- *  as the double 2^64 and means the maximum. */
-export function u64(n: number): bigint {
-  return n >= 2 ** 64 ? U64_MAX : BigInt(n);
-}
 
 function capMask(names: string[] | undefined): bigint {
   let mask = 0n;
@@ -89,12 +82,12 @@ function timeOffsets(config: Spec): string | undefined {
     .join('');
 }
 
-/** net.ipv4.ip_forward → net/ipv4/ip_forward, refusing anything that would leave /proc/sys. */
+/** net.ipv4.ip_forward → net/ipv4/ip_forward (both spellings, as runc), refusing anything
+ *  that would leave /proc/sys. */
 export function sysctlPath(key: string): string {
-  const path = key.replace(/\./g, '/');
-  if (path.split('/').some((c) => c === '' || c === '..'))
-    throw new CapsaError('config.json', 'is not a valid sysctl name', `/linux/sysctl/${key}`);
-  return path;
+  const parts = sysctlComponents(key);
+  if (!parts) throw new CapsaError('config.json', 'is not a valid sysctl name', `/linux/sysctl/${key}`);
+  return parts.join('/');
 }
 
 export function buildPlan(config: Spec, ctx: PlanContext): LaunchPlan {
@@ -110,7 +103,6 @@ export function buildPlan(config: Spec, ctx: PlanContext): LaunchPlan {
     else cloneFlags |= flag;
   }
   const hasNs = (type: keyof typeof NAMESPACE_FLAGS) => (linux.namespaces ?? []).some((n) => n.type === type);
-  if (!hasNs('mount')) throw new CapsaError('config.json', 'a mount namespace is required', '/linux/namespaces');
   const newUserns = (cloneFlags & CLONE_NEWUSER) !== 0;
 
   const mounts: PlanMount[] = [];
@@ -143,8 +135,9 @@ export function buildPlan(config: Spec, ctx: PlanContext): LaunchPlan {
     symlinks: setupDev ? DEV_SYMLINKS : [],
     maskedPaths: linux.maskedPaths ?? [],
     readonlyPaths: linux.readonlyPaths ?? [],
-    hostname: config.hostname,
-    domainname: config.domainname,
+    // As in Go's specs, an empty string means unset.
+    hostname: config.hostname || undefined,
+    domainname: config.domainname || undefined,
     sysctls: Object.entries(linux.sysctl ?? {}).map(([k, value]) => ({ path: sysctlPath(k), value })),
     ...p,
     seccomp: linux.seccomp ? ctx.compileSeccomp(linux.seccomp) : undefined,

@@ -128,7 +128,8 @@ export function propagationFlags(name: string): bigint | undefined {
 export function planMount(m: Mount, index: number, bundle: string): PlanMount {
   const out: PlanMount = {
     source: m.source ?? '',
-    destination: m.destination,
+    // Relative destinations are deprecated but valid: relative to the container's root.
+    destination: m.destination.startsWith('/') ? m.destination : `/${m.destination}`,
     fstype: m.type ?? '',
     flags: 0n,
     propagation: 0n,

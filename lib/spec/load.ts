@@ -7,7 +7,7 @@ import { validateConfig } from './validate';
 
 export function loadConfig(bundle: string): Spec {
   const doc = parseJsonFile(join(bundle, 'config.json'), 'config.json');
-  const problems = validateConfig(doc);
+  const problems = validateConfig(doc, { requireProcess: true });
   if (problems.length)
     throw new CapsaError('config.json', problems.map((p) => `${p.pointer || '/'}: ${p.reason}`).join('; '));
   return doc as Spec;

@@ -138,8 +138,8 @@ const LINUX_CHECKS: [LinuxKey, LinuxCheck][] = [
   ['devices', (r, spec) => checkDevices(r, spec.linux!.devices!)],
   ['resources', (r, spec) => checkResources(r, spec.linux!.resources!)],
   ['seccomp', (r, spec) => checkSeccomp(r, spec.linux!.seccomp!)],
-  ['maskedPaths', (r, spec, ns) => checkPathList(r, spec, ns, 'maskedPaths')],
-  ['readonlyPaths', (r, spec, ns) => checkPathList(r, spec, ns, 'readonlyPaths')],
+  ['maskedPaths', (r, spec) => checkPathList(r, spec, 'maskedPaths')],
+  ['readonlyPaths', (r, spec) => checkPathList(r, spec, 'readonlyPaths')],
   ['cgroupsPath', checkCgroupsPath],
   ['timeOffsets', checkTimeOffsets],
   ['personality', checkPersonality],
@@ -159,11 +159,10 @@ function checkUserNamespace(r: Report, spec: Spec, ns: Namespaces): void {
   }
 }
 
-// runc's rule: masking and read-only remounts need the container's own mount table.
-function checkPathList(r: Report, spec: Spec, ns: Namespaces, kind: 'maskedPaths' | 'readonlyPaths'): void {
-  const paths = spec.linux![kind]!;
-  paths.forEach((p, i) => containerPath(r, `/linux/${kind}/${i}`, p));
-  if (paths.length && ns.known && !ns.has('mount')) r.add(`/linux/${kind}`, 'needs a mount namespace in /linux/namespaces');
+// Without a mount namespace of its own the container shares the runtime's: masks and
+// read-only remounts are then made there, under the rootfs, and removed by delete.
+function checkPathList(r: Report, spec: Spec, kind: 'maskedPaths' | 'readonlyPaths'): void {
+  spec.linux![kind]!.forEach((p, i) => containerPath(r, `/linux/${kind}/${i}`, p));
 }
 
 function checkCgroupsPath(r: Report, spec: Spec): void {

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -91,6 +92,15 @@ Napi::Value AwaitFifo(const Napi::CallbackInfo &info) {
   return Napi::String::New(env, data);
 }
 
+// umount(path): a lazy (MNT_DETACH) unmount; false if it was not a mount point any more.
+Napi::Value Umount(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>();
+  if (umount2(path.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) == 0) return Napi::Boolean::New(env, true);
+  if (errno == EINVAL || errno == ENOENT) return Napi::Boolean::New(env, false);
+  THROW_ERRNO(env, "umount2", path);
+}
+
 }  // namespace
 
 void InitFs(Napi::Env env, Napi::Object exports) {
@@ -98,4 +108,5 @@ void InitFs(Napi::Env env, Napi::Object exports) {
   exports.Set("mkfifo", Napi::Function::New(env, Mkfifo));
   exports.Set("socketpair", Napi::Function::New(env, Socketpair));
   exports.Set("awaitFifo", Napi::Function::New(env, AwaitFifo));
+  exports.Set("umount", Napi::Function::New(env, Umount));
 }

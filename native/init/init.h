@@ -135,6 +135,7 @@ char *fdpath(int fd, char buf[static 32]);
 void enter_namespaces(struct plan *p);
 
 /* mounts.c */
+bool own_mount_ns(const struct plan *p);
 int setup_rootfs(struct plan *p);
 void pivot_into(struct plan *p, int rootfd);
 void finish_rootfs(struct plan *p);

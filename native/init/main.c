@@ -39,8 +39,7 @@ static const char *state_json(void) {
 
 /* From READY to the user's process: the parent records the container, then COMMIT lets us
  * outlive it. For create we then wait on exec.fifo for `start`. */
-static _Noreturn void commit_and_exec(struct plan *p, int statedir, const char *state) {
-  const char *path = resolve_exec(p);
+static _Noreturn void commit_and_exec(struct plan *p, const char *path, int statedir, const char *state) {
   send_simple(CAPSA_MSG_READY);
   expect(CAPSA_MSG_COMMIT, NULL);
   if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) fail("init", NULL, errno, "clear PR_SET_PDEATHSIG");
@@ -51,7 +50,7 @@ static _Noreturn void commit_and_exec(struct plan *p, int statedir, const char *
     int fifo;
     do fifo = openat(statedir, "exec.fifo", O_WRONLY | O_CLOEXEC);
     while (fifo < 0 && errno == EINTR);
-    if (fifo < 0) _exit(1);
+    if (fifo < 0) fail("start", "exec.fifo", errno, "open");
     close(statedir);
     fifo_err_fd = fifo;
     run_hooks(p, CAPSA_HOOK_START_CONTAINER, state);
@@ -76,27 +75,37 @@ static void cloexec_private_fds(void) {
   for (int fd = first_private_fd; fd < max; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
 }
 
-/* Everything up to the user switch that needs the container's root and full privileges. */
-static void setup_process(struct plan *p) {
-  cloexec_private_fds();
+/* The working directory must be inside the container's root: a cwd reached through one of
+ * our fds (/proc/self/fd/N) would sit outside it, and the kernel then reports it as
+ * unreachable (CVE-2024-21626). */
+static void enter_cwd(struct plan *p) {
+  char cwd[4096];
+  if (chdir(p->cwd) < 0) fail("cwd", p->cwd, errno, "chdir");
+  errno = 0;
+  if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/') fail("cwd", p->cwd, errno ? errno : EPERM, "is outside the container's root");
+}
+
+/* The process's settings, in the order privileges allow. Paths are resolved and checked
+ * before any seccomp filter is loaded, so a profile that refuses getcwd or faccessat2 cannot
+ * break them; without no_new_privs the filter must be loaded while we still hold
+ * CAP_SYS_ADMIN, before the user switch (as runc). */
+static const char *setup_process(struct plan *p) {
   if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0) fail("hostname", p->hostname, errno, "sethostname");
   if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
     fail("domainname", p->domainname, errno, "setdomainname");
   apply_process_attrs(p);
   apply_rlimits(p);
-  /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the user switch may
-   * drop: load it now, as runc does. */
+  enter_cwd(p);
+  const char *path = resolve_exec(p);
+  cloexec_private_fds();
   if (!p->no_new_privs) load_seccomp(p);
   switch_user(p);
   die_with_parent();
-  if (p->cwd && chdir(p->cwd) < 0) fail("cwd", p->cwd, errno, "chdir");
-  /* A cwd reached through one of our fds (/proc/self/fd/N) would sit outside the root: the
-   * kernel then reports it as unreachable (CVE-2024-21626). */
-  char cwd[4096];
-  errno = 0;
-  if (!getcwd(cwd, sizeof cwd) || cwd[0] != '/') fail("cwd", p->cwd, errno ? errno : EPERM, "is outside the container's root");
+  /* Again as the user: the directory may be open to it and not to root (root-squashed NFS). */
+  if (chdir(p->cwd) < 0) fail("cwd", p->cwd, errno, "chdir as uid %u", p->uid);
   umask(p->has_umask ? p->umask : 022);
   if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail("noNewPrivileges", NULL, errno, "prctl");
+  return path;
 }
 
 static _Noreturn void container_create(struct plan *p, int statedir) {
@@ -110,14 +119,14 @@ static _Noreturn void container_create(struct plan *p, int statedir) {
   setup_terminal(p, true);
   apply_sysctls(p);
   finish_rootfs(p);
-  setup_process(p);
-  commit_and_exec(p, statedir, state);
+  const char *path = setup_process(p);
+  commit_and_exec(p, path, statedir, state);
 }
 
 static _Noreturn void container_exec(struct plan *p) {
   setup_terminal(p, false);
-  setup_process(p);
-  commit_and_exec(p, -1, NULL);
+  const char *path = setup_process(p);
+  commit_and_exec(p, path, -1, NULL);
 }
 
 int main(void) {

@@ -110,30 +110,22 @@ static void mount_one(struct plan *p, int rootfd, const struct mount_entry *m) {
   close(fd);
 }
 
-/* pivot_root refuses a new root whose parent mount is shared; make that parent private. */
-static void make_parent_private(const char *rootfs) {
-  FILE *f = fopen("/proc/self/mountinfo", "re");
-  if (!f) fail("rootfs", "/proc/self/mountinfo", errno, "open");
-  char line[8192], best[4096] = "/";
-  size_t best_len = 1;
-  while (fgets(line, sizeof line, f)) {
-    char mp[4096];
-    if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1) continue;
-    size_t n = strlen(mp);
-    if (n > best_len && !strncmp(rootfs, mp, n) && (rootfs[n] == '/' || rootfs[n] == 0)) {
-      memcpy(best, mp, n + 1);
-      best_len = n;
-    }
-  }
-  fclose(f);
-  if (mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0) fail("rootfs", best, errno, "make the rootfs parent mount private");
+/* True if the container has a mount namespace of its own (new or joined); without one its
+ * mounts are made in the runtime's, and neither "/" nor the host's root may be touched. */
+bool own_mount_ns(const struct plan *p) {
+  if (p->clone_flags & CLONE_NEWNS) return true;
+  for (size_t i = 0; i < p->joins.n; i++)
+    if (p->joins.v[i].type == CLONE_NEWNS) return true;
+  return false;
 }
 
-/* Returns an O_PATH fd of the rootfs, bind-mounted on itself so it can be pivoted into. */
+/* Returns an O_PATH fd of the rootfs, bind-mounted on itself so it can be pivoted into. "/"
+ * becomes a recursive slave first, so nothing we mount propagates back to the host; the
+ * configured rootfsPropagation applies to the container's root once it is "/" (pivot_into),
+ * where "shared" or "unbindable" cannot get in the way of the bind and the pivot. */
 int setup_rootfs(struct plan *p) {
-  uint64_t prop = p->rootfs_propagation ? p->rootfs_propagation : MS_SLAVE | MS_REC;
-  if (mount(NULL, "/", NULL, (unsigned long)prop, NULL) < 0) fail("rootfs", "/", errno, "set propagation of /");
-  if (prop & MS_SHARED) make_parent_private(p->rootfs);
+  if (own_mount_ns(p) && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    fail("rootfs", "/", errno, "make / a recursive slave");
   if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
     fail("rootfs", p->rootfs, errno, "bind the rootfs onto itself");
   int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -144,7 +136,9 @@ int setup_rootfs(struct plan *p) {
 
 void pivot_into(struct plan *p, int rootfd) {
   if (fchdir(rootfd) < 0) fail("pivot_root", p->rootfs, errno, "chdir");
-  if (p->no_pivot) {
+  if (!own_mount_ns(p)) {
+    if (chroot(".") < 0) fail("chroot", p->rootfs, errno, "chroot");
+  } else if (p->no_pivot) {
     if (mount(".", "/", NULL, MS_MOVE, NULL) < 0) fail("chroot", p->rootfs, errno, "move the rootfs to /");
     if (chroot(".") < 0) fail("chroot", p->rootfs, errno, "chroot");
   } else {
@@ -158,7 +152,7 @@ void pivot_into(struct plan *p, int rootfd) {
     if (umount2(".", MNT_DETACH) < 0) fail("pivot_root", "/", errno, "detach the old root");
   }
   if (chdir("/") < 0) fail("pivot_root", "/", errno, "chdir /");
-  if (p->rootfs_propagation && mount(NULL, "/", NULL, (unsigned long)p->rootfs_propagation, NULL) < 0)
+  if (own_mount_ns(p) && p->rootfs_propagation && mount(NULL, "/", NULL, (unsigned long)p->rootfs_propagation, NULL) < 0)
     fail("rootfs", "/", errno, "set rootfsPropagation");
 }
 

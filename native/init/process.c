@@ -95,6 +95,35 @@ void load_seccomp(struct plan *p) {
     fail("seccomp", NULL, errno, "load the filter (%zu instructions, flags 0x%x)", p->seccomp_len / 8, p->seccomp_flags);
 }
 
+static const char *const cap_names[] = {
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+    "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+
+/* Names the capabilities in `want` that are missing from `have`, for an error message. */
+static const char *missing_caps(uint64_t want, uint64_t have) {
+  static char buf[1024];
+  size_t n = 0;
+  buf[0] = 0;
+  for (int c = 0; c < 64 && n < sizeof buf - 32; c++)
+    if ((want & ~have) & (1ULL << c))
+      n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", n ? ", " : "",
+                            c < (int)(sizeof cap_names / sizeof *cap_names) ? cap_names[c] : "?");
+  return buf;
+}
+
+static uint64_t permitted_now(void) {
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct data[2];
+  if (syscall(SYS_capget, &hdr, data) < 0) return 0;
+  return (uint64_t)data[0].permitted | (uint64_t)data[1].permitted << 32;
+}
+
 static int last_cap(void) {
   static int last = -1;
   if (last >= 0) return last;
@@ -137,7 +166,13 @@ void switch_user(struct plan *p) {
   data[0].effective = (uint32_t)eff, data[1].effective = (uint32_t)(eff >> 32);
   data[0].permitted = (uint32_t)prm, data[1].permitted = (uint32_t)(prm >> 32);
   data[0].inheritable = (uint32_t)inh, data[1].inheritable = (uint32_t)(inh >> 32);
-  if (syscall(SYS_capset, &hdr, data) < 0) fail("capabilities", NULL, errno, "capset");
+  if (syscall(SYS_capset, &hdr, data) < 0) {
+    int e = errno;
+    uint64_t have = permitted_now();
+    if ((prm | eff | inh) & ~have)
+      fail("capabilities", NULL, e, "capset: capsa itself does not hold %s", missing_caps(prm | eff | inh, have));
+    fail("capabilities", NULL, e, "capset");
+  }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     fail("capabilities", NULL, errno, "clear the ambient set");
   for (int c = 0; c <= last; c++)
@@ -145,9 +180,14 @@ void switch_user(struct plan *p) {
       fail("capabilities", NULL, errno, "raise %d in the ambient set", c);
 }
 
+/* Mode bits only, like Go's exec.LookPath in runc: resolved as root, before the user switch,
+ * the rest is execve's to check. */
 static bool executable(const char *path) {
   struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0;
+  if (stat(path, &st) < 0) return false;
+  if (S_ISREG(st.st_mode) && (st.st_mode & 0111)) return true;
+  errno = S_ISDIR(st.st_mode) ? EISDIR : EACCES;
+  return false;
 }
 
 /* Like runc (and execvp), a name without a slash is looked up in the process's own PATH. The
@@ -155,7 +195,7 @@ static bool executable(const char *path) {
 const char *resolve_exec(struct plan *p) {
   const char *name = p->args.v[0];
   if (strchr(name, '/')) {
-    if (!executable(name)) fail("exec", name, errno ? errno : EACCES, "exec: \"%s\": stat %s", name, name);
+    if (!executable(name)) fail("exec", name, errno, "exec: \"%s\": stat %s", name, name);
     return name;
   }
   const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

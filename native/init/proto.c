@@ -333,6 +333,7 @@ int plan_parse(const uint8_t *body, uint32_t len, struct plan *p, const char **w
   if (r < 0) return -1;
   if (p->mode != CAPSA_MODE_CREATE && p->mode != CAPSA_MODE_EXEC) return *why = "PLAN without a valid MODE", -1;
   if (!p->args.n) return *why = "PLAN without ARG", -1;
+  if (!p->cwd || p->cwd[0] != '/') return *why = "PLAN without an absolute CWD", -1;
   if (ensure_list(&p->env)) return *why = "out of memory", -1;
   if (p->mode == CAPSA_MODE_CREATE && (!p->rootfs || !p->state_dir)) return *why = "create PLAN without ROOTFS or STATE_DIR", -1;
   return 0;

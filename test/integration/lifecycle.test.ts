@@ -1,10 +1,13 @@
 // The lifecycle through the real CLI: create, state, start, kill, delete, run, list, and
 // what each leaves on the machine.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { Env, skipReason } from '../helpers/capsa';
+import { mountsUnder } from '../../lib/state/hostmounts';
 import { cgroupDirs, leftovers, waitFor } from '../helpers/machine';
+import { buildRootfs } from '../helpers/rootfs';
 
 const skip = skipReason();
 if (skip) t.plan(0, skip);
@@ -98,4 +101,23 @@ else {
     t.ok(!Number.isNaN(Date.parse(last.time)));
   });
 
+
+  t.test('without a mount namespace the container inherits the host\'s; delete removes its mounts', async (t) => {
+    const rootfs = mkdtempSync(join(tmpdir(), 'capsa-rootfs-'));
+    rmSync(rootfs, { recursive: true });
+    buildRootfs(rootfs);
+    t.teardown(() => rmSync(rootfs, { recursive: true, force: true }));
+    const b = env.bundle('nomnt', (c) => {
+      c.root = { path: rootfs };
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'mount');
+      c.process.args = ['sleep', '60'];
+    });
+    t.equal(env.run(['run', '-d', '--bundle', b, 'nomnt']).status, 0);
+    const pid = JSON.parse(env.run(['state', 'nomnt']).stdout).pid;
+    t.equal(readlinkSync(`/proc/${pid}/ns/mnt`), readlinkSync('/proc/self/ns/mnt'), 'same mount namespace as the host');
+    t.ok(mountsUnder(rootfs).length > 3, 'its mounts are in the host namespace, under the rootfs');
+    t.equal(env.run(['delete', '--force', 'nomnt']).status, 0);
+    t.same(mountsUnder(rootfs), [], 'delete detached them all');
+    t.same(leftovers(env, 'nomnt', pid), []);
+  });
 }
