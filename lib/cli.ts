@@ -93,6 +93,52 @@ export function main(argv: string[]): void {
     .action(action(program, 'delete', async (g, id: string, o) => (await import('./commands/delete')).del(g, id, o)));
 
   program
+    .command('pause <id>')
+    .description('suspend every process of the container')
+    .action(action(program, 'pause', async (g, id: string) => (await import('./commands/pause')).pause(g, id)));
+
+  program
+    .command('resume <id>')
+    .description('resume the processes of a paused container')
+    .action(action(program, 'resume', async (g, id: string) => (await import('./commands/pause')).resume(g, id)));
+
+  program
+    .command('ps <id> [psArgs...]')
+    .description("list the container's processes (options after the id go to ps(1); default -ef)")
+    .option('-f, --format <format>', 'table or json (an array of pids)', 'table')
+    .passThroughOptions()
+    .action(action(program, 'ps', async (g, id: string, psArgs: string[], o) => (await import('./commands/ps')).ps(g, id, psArgs, o)));
+
+  program
+    .command('events <id>')
+    .description('print resource usage statistics and OOM events as JSON lines')
+    .option('--interval <duration>', 'the stats collection interval', '5s')
+    .option('--stats', "print the container's stats once, then exit", false)
+    .action(action(program, 'events', async (g, id: string, o) => (await import('./commands/events')).events(g, id, o)));
+
+  const update = program
+    .command('update <id>')
+    .description('update the resource limits of a running container')
+    .option('-r, --resources <file>', "a LinuxResources JSON file, or - for stdin (then every other flag is ignored)")
+    .option('--blkio-weight <n>', 'block I/O weight, 10 to 1000')
+    .option('--cpu-period <us>', 'CPU CFS period (microseconds)')
+    .option('--cpu-quota <us>', 'CPU CFS quota per period (microseconds, -1 for none)')
+    .option('--cpu-burst <us>', 'CPU CFS burst (microseconds)')
+    .option('--cpu-share <n>', 'CPU shares (relative weight)')
+    .option('--cpu-rt-period <us>', 'CPU realtime period (microseconds)')
+    .option('--cpu-rt-runtime <us>', 'CPU realtime runtime per period (microseconds)')
+    .option('--cpu-idle <0|1>', 'SCHED_IDLE for the cgroup (1) or not (0)')
+    .option('--cpuset-cpus <list>', 'CPUs to use, e.g. 0-2,4')
+    .option('--cpuset-mems <list>', 'memory nodes to use')
+    .option('--memory <size>', 'memory limit, e.g. 100M (-1: unlimited)')
+    .option('--memory-reservation <size>', 'memory soft limit')
+    .option('--memory-swap <size>', 'memory plus swap limit (-1: unlimited swap)')
+    .option('--pids-limit <n>', 'maximum number of processes (-1: unlimited)');
+  for (const flag of ['--kernel-memory <size>', '--kernel-memory-tcp <size>'])
+    update.addOption(new Option(flag, 'ignored: current kernels do not limit kernel memory').hideHelp());
+  update.action(action(program, 'update', async (g, id: string, o) => (await import('./commands/update')).update(g, id, o)));
+
+  program
     .command('list')
     .description('list containers')
     .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))

@@ -3,7 +3,8 @@
 import { chmodSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { CgroupManager, containerDeviceRules, openManager, resolveCgroupPath } from './cgroups';
+import { CgroupManager, containerDeviceRules, type LinuxResources, openManager, resolveCgroupPath, type Stats } from './cgroups';
+import { planUpdate } from './cgroups/update';
 import { CapsaError, sysError } from './errors';
 import { runHooks } from './hooks';
 import { launch } from './launch';
@@ -180,6 +181,58 @@ export class Container {
     runHooks('poststart', this.state.config.hooks?.poststart, this.doc('running'));
   }
 
+  /** Freezes every process of a created or running container (runc allows both). */
+  pause(): void {
+    const status = this.status();
+    if (status !== 'running' && status !== 'created') throw new CapsaError('pause', 'container not running');
+    this.cgroup().freeze();
+  }
+
+  resume(): void {
+    if (this.status() !== 'paused') throw new CapsaError('resume', 'container not paused');
+    this.cgroup().thaw();
+  }
+
+  /** The pids of every process in the container's cgroup, in the runtime's pid namespace. */
+  processes(): number[] {
+    return this.cgroup().pids();
+  }
+
+  /** The cgroup statistics `events` prints; refused once the container has stopped (runc). */
+  stats(): Stats {
+    if (this.status() === 'stopped') throw new CapsaError('events', `container with id ${this.id} is not running`);
+    return this.cgroup().stats();
+  }
+
+  /**
+   * Applies a resource update live and records the merged resources in state.json (see
+   * planUpdate). On a failed write the recorded values are written back, as runc does.
+   */
+  update(resources: LinuxResources): string[] {
+    const status = this.status();
+    if (status === 'stopped' || status === 'creating') throw new CapsaError('update', 'container not running');
+    const config = this.state.config;
+    const recorded = config.linux?.resources;
+    checkResources(config, resources, 'update');
+    const plan = planUpdate(recorded, resources);
+    checkResources(config, plan.record, 'update');
+    const cg = this.cgroup();
+    let warnings: string[];
+    try {
+      warnings = cg.update(plan.apply);
+    } catch (e) {
+      try {
+        if (recorded) cg.update(planUpdate(undefined, recorded).apply);
+      } catch (e2) {
+        log.warn(`setting the recorded resources back failed, state.json and the cgroup may differ: ${(e2 as Error).message}`);
+      }
+      throw e;
+    }
+    this.state.config = { ...config, linux: { ...config.linux, resources: plan.record } };
+    writeState(this.dir, this.state);
+    return [...plan.warnings, ...warnings];
+  }
+
   /** Sends `signal` to the init, or with `all` to every process in the container's cgroup. */
   kill(signal: number, all: boolean): void {
     const status = this.status();
@@ -194,6 +247,8 @@ export class Container {
     const pidfd = n.pidfdOpen(this.state.pid);
     if (!isAlive(this.state.pid, this.state.startTime)) throw new CapsaError('kill', 'container not running');
     n.pidfdSendSignal(pidfd, signal);
+    // A v1-frozen process dies of SIGKILL only once thawed (runc thaws for it too).
+    if (signal === SIGKILL && status === 'paused') this.cgroup().thaw();
   }
 
   /** Removes the container. Without `force` only a created or stopped one; with it, any. */
@@ -220,6 +275,18 @@ export class Container {
     if (!ownMountNamespace(this.state.config)) for (const m of mountsUnder(this.state.rootfs)) native().umount(m);
     removeStateDir(this.dir);
   }
+}
+
+const SIGKILL = 9;
+
+/** Checks resources in the place of the config's, with the config's validator. */
+function checkResources(config: Spec, resources: LinuxResources, step: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { validateConfig } = require('./spec/validate') as typeof import('./spec/validate');
+  const doc = { ...config, linux: { ...config.linux, resources } };
+  const problems = validateConfig(doc).filter((p) => p.pointer.startsWith('/linux/resources'));
+  if (problems.length)
+    throw new CapsaError(step, problems.map((p) => `${p.pointer.replace('/linux/resources', 'resources')}: ${p.reason}`).join('; '));
 }
 
 function realRootfs(bundle: string, path: string): string {

@@ -244,7 +244,9 @@ export class V2Manager extends BaseManager {
       }
     }
     if (quota !== 0 || period !== 0) {
-      this.w('cpu.max', cpuMaxString(quota, period));
+      // A period alone keeps the quota cpu.max has (both share one file).
+      const keep = c.quota === undefined ? readOptional(this.dir, 'cpu.max')?.trim().split(/\s+/)[0] : undefined;
+      this.w('cpu.max', keep && keep !== 'max' ? `${keep} ${intString(period)}` : cpuMaxString(quota, period));
       if (burst) this.w('cpu.max.burst', burst);
     }
   }

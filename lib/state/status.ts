@@ -13,8 +13,9 @@ export interface StatusProbe {
 export function deriveStatus(s: StoredState, dir: string, probe: StatusProbe): Status {
   if (s.phase === 'creating') return Lock.isHeld(dir) ? 'creating' : 'stopped';
   if (!isAlive(s.pid, s.startTime)) return 'stopped';
-  if (existsSync(fifoPath(dir))) return 'created';
-  return probe.frozen(s) ? 'paused' : 'running';
+  // A frozen container is paused even before start (runc checks the freezer first too).
+  if (probe.frozen(s)) return 'paused';
+  return existsSync(fifoPath(dir)) ? 'created' : 'running';
 }
 
 /** The state document of the runtime spec (runtime.md "State"), as runc prints it. */

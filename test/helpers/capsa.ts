@@ -38,12 +38,14 @@ export class Env {
   }
 
   /** Runs capsa with stdout and stderr in files, not pipes: a container inherits them from
-   *  create, and a pipe would keep us waiting until it exits (as the runtime-tools suite does). */
+   *  create, and a pipe would keep us waiting until it exits (as the runtime-tools suite does).
+   *  `opts.input`, when given, is the command's stdin. */
   run(args: string[], opts: SpawnSyncOptions = {}): Result {
     const dir = mkdtempSync(join(tmpdir(), 'capsa-out-'));
     const [o, e] = [openSync(join(dir, 'out'), 'w+'), openSync(join(dir, 'err'), 'w+')];
     try {
-      const r = spawnSync(CAPSA, ['--root', this.root, ...args], { timeout: 30000, stdio: ['ignore', o, e], ...opts });
+      const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+      const r = spawnSync(CAPSA, ['--root', this.root, ...args], { timeout: 30000, stdio: [stdin, o, e], ...opts });
       return { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
     } finally {
       closeSync(o);
