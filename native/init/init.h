@@ -113,6 +113,7 @@ int msg_recv(int fd, struct msg *m);
 void msg_free(struct msg *m);
 const char *msg_str(const struct msg *m, uint16_t type);
 int plan_parse(const uint8_t *body, uint32_t len, struct plan *p, const char **why);
+int plan_add_env(struct plan *p, const char *entry);
 void send_simple(uint16_t type);
 size_t put_attr(uint8_t *buf, size_t at, size_t cap, uint16_t type, const void *data, uint32_t len);
 void send_report(uint16_t type, const char *step, const char *path, int err, const char *text);
@@ -157,5 +158,6 @@ void apply_rlimits(struct plan *p);
 void load_seccomp(struct plan *p);
 void switch_user(struct plan *p);
 const char *resolve_exec(struct plan *p);
+void default_home(struct plan *p);
 
 #endif

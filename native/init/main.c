@@ -95,6 +95,7 @@ static const char *setup_process(struct plan *p) {
     fail("domainname", p->domainname, errno, "setdomainname");
   apply_process_attrs(p);
   apply_rlimits(p);
+  default_home(p);
   enter_cwd(p);
   const char *path = resolve_exec(p);
   cloexec_private_fds();

@@ -178,8 +178,9 @@ void finish_rootfs(struct plan *p) {
     if (fd < 0) fail("readonly paths", path, errno, "open");
     if (mount(fdpath(fd, fp), fp, NULL, MS_BIND | MS_REC, NULL) < 0) fail("readonly paths", path, errno, "bind");
     close(fd);
+    /* Read-only, and otherwise as it was (runc keeps nosuid/nodev/noexec as found). */
     fd = open_in_root(rootfd, path, O_PATH, true);
-    if (fd < 0 || remount(fdpath(fd, fp), MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
+    if (fd < 0 || remount(fdpath(fd, fp), MS_BIND | MS_REC | MS_RDONLY | locked_flags(fp)) < 0)
       fail("readonly paths", path, errno, "remount read-only");
     close(fd);
   }

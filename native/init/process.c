@@ -180,6 +180,39 @@ void switch_user(struct plan *p) {
       fail("capabilities", NULL, errno, "raise %d in the ambient set", c);
 }
 
+/* Like runc: without HOME in the environment, the user's home from the container's
+ * /etc/passwd, else "/". Read inside the root, refusing magic links. */
+void default_home(struct plan *p) {
+  for (size_t i = 0; i < p->env.n; i++)
+    if (!strncmp(p->env.v[i], "HOME=", 5)) return;
+  const char *home = "/";
+  static char line[4096];
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int fd = root < 0 ? -1 : open_in_root(root, "/etc/passwd", O_RDONLY, true);
+  FILE *f = fd < 0 ? NULL : fdopen(fd, "re");
+  while (f && fgets(line, sizeof line, f)) {
+    /* name:password:uid:gid:gecos:home:shell */
+    char *field[7] = {line};
+    int n = 1;
+    for (char *c = line; *c && n < 7; c++)
+      if (*c == ':') *c = 0, field[n++] = c + 1;
+    if (n < 7) continue;
+    char *end;
+    unsigned long uid = strtoul(field[2], &end, 10);
+    if (*end || end == field[2] || uid != p->uid) continue;
+    field[5][strcspn(field[5], "\n")] = 0;
+    if (*field[5]) home = field[5];
+    break;
+  }
+  char *entry = malloc(strlen(home) + 6);
+  if (!entry) fail("env", "HOME", ENOMEM, "allocate");
+  strcpy(entry, "HOME="), strcat(entry, home);
+  if (f) fclose(f);
+  else if (fd >= 0) close(fd);
+  if (root >= 0) close(root);
+  if (plan_add_env(p, entry)) fail("env", "HOME", ENOMEM, "add");
+}
+
 /* Mode bits only, like Go's exec.LookPath in runc: resolved as root, before the user switch,
  * the rest is execve's to check. */
 static bool executable(const char *path) {

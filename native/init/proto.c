@@ -144,6 +144,10 @@ static int push_str(struct str_list *l, const char *s) {
   return 0;
 }
 
+int plan_add_env(struct plan *p, const char *entry) {
+  return push_str(&p->env, entry);
+}
+
 #define NEST_LOOP(a, c2, b)                                                   \
   struct cursor c2 = {(a)->data, (a)->len};                                   \
   struct attr b;                                                              \
