@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatError } from './errors';
 import * as log from './log';
+import { out } from './output';
 
 export interface GlobalOptions {
   root: string;
@@ -48,7 +49,7 @@ export function main(argv: string[]): void {
     .option('--systemd-cgroup', 'use systemd to manage cgroups (needs systemd)', false)
     .enablePositionalOptions()
     .showHelpAfterError(false)
-    .configureOutput({ writeErr: (s) => log.error(s.trim().replace(/^error: /, '')) })
+    .configureOutput({ writeOut: out, writeErr: (s) => log.error(s.trim().replace(/^error: /, '')) })
     .hook('preAction', () => {
       const g = program.opts<GlobalOptions>();
       log.configureLog({ file: g.log, format: g.logFormat, debug: g.debug });

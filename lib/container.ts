@@ -1,56 +1,20 @@
-// The container lifecycle: create, start, kill, delete, and what `state` reports. Commands in
-// lib/commands/ parse their flags and call these.
-import { chmodSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { CgroupManager, containerDeviceRules, type LinuxResources, openManager, resolveCgroupPath, type Stats } from './cgroups';
+// The container lifecycle once it exists: start, kill, pause, delete, and what `state`
+// reports. Creating one is ./create.ts, loaded only by the commands that create.
+import { rmSync } from 'node:fs';
+import { CgroupManager, type LinuxResources, openManager, type Stats } from './cgroups';
 import { planUpdate } from './cgroups/update';
-import { CapsaError, sysError } from './errors';
+import { CapsaError } from './errors';
 import { runHooks } from './hooks';
-import { launch } from './launch';
 import * as log from './log';
 import { native } from './native';
-import { buildPlan } from './plan/build';
-import { checkSupported } from './registry';
-import { compileSeccomp } from './seccomp';
 import type { Spec } from './spec/types';
 import { ownMountNamespace, mountsUnder } from './state/hostmounts';
-import { checkId } from './state/id';
-import { isAlive, procStat } from './state/proc';
+import { isAlive } from './state/proc';
 import { deriveStatus, stateDoc, Status, StateDoc } from './state/status';
-import { fifoPath, Lock, makeStateDir, readState, removeStateDir, stateDir, StoredState, STATE_VERSION, writeState } from './state/store';
-
-export interface CreateOptions {
-  bundle: string;
-  pidFile?: string;
-  consoleSocket?: string;
-  noPivot: boolean;
-  noNewKeyring: boolean;
-  preserveFds: number;
-}
-
-/** The pid file: plain decimal, no newline (as runc), written by rename so readers never see
- *  a partial one. */
-export function writePidFile(path: string, pid: number): void {
-  const tmp = join(dirname(path), `.${Date.now()}.${process.pid}.pid`);
-  try {
-    writeFileSync(tmp, String(pid));
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw sysError('pid file', e, path);
-  }
-}
-
-function readConfig(bundle: string): Spec {
-  // The validator is loaded only by the commands that read a config.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { loadConfig } = require('./spec/load') as typeof import('./spec/load');
-  return loadConfig(bundle);
-}
+import { fifoPath, Lock, readState, removeStateDir, stateDir, StoredState, writeState } from './state/store';
 
 export class Container {
-  private constructor(
+  constructor(
     readonly root: string,
     readonly id: string,
     readonly dir: string,
@@ -77,91 +41,6 @@ export class Container {
   lock(): this {
     Lock.acquire(this.dir, this.id);
     return this;
-  }
-
-  /**
-   * Creates the container: validated config → cgroup → capsa-init waiting on exec.fifo →
-   * state.json. On any failure, everything made so far is undone before the error is thrown.
-   */
-  static create(root: string, id: string, o: CreateOptions): Container {
-    checkId(id);
-    const bundle = resolve(o.bundle);
-    const config = readConfig(bundle);
-    checkSupported(config);
-    const rootfs = realRootfs(bundle, config.root?.path ?? 'rootfs');
-    const cgroupPath = resolveCgroupPath(config.linux?.cgroupsPath, id);
-
-    const dir = makeStateDir(root, id);
-    const lock = Lock.acquire(dir, id);
-    const state: StoredState = {
-      version: STATE_VERSION,
-      id,
-      phase: 'creating',
-      pid: 0,
-      startTime: '',
-      bundle,
-      rootfs,
-      created: new Date().toISOString(),
-      owner: userInfo().username,
-      cgroup: { path: cgroupPath, dirs: [] },
-      config,
-    };
-    const c = new Container(root, id, dir, state);
-    try {
-      // The intent goes to disk before anything is made, so a later delete knows what to undo.
-      writeState(dir, state);
-      const cg = c.cgroup();
-      state.cgroup.dirs = cg.create((planned) => {
-        state.cgroup.dirs = planned;
-        writeState(dir, state);
-      });
-      // runc's default device rules follow the config's: clients send only "deny all" and
-      // expect /dev/null and the rest to work.
-      const devices = containerDeviceRules(config.linux?.resources?.devices, (config.linux?.devices ?? []).map((d) => d.path));
-      for (const w of cg.apply({ ...config.linux?.resources, devices })) log.warn(w);
-      // 0622 despite our umask: the container process may run as any user.
-      native().mkfifo(fifoPath(dir), 0o622);
-      chmodSync(fifoPath(dir), 0o622);
-      const plan = buildPlan(config, {
-        id,
-        bundle,
-        rootfs,
-        stateDir: dir,
-        parentPid: process.pid,
-        noPivot: o.noPivot,
-        noNewKeyring: o.noNewKeyring,
-        consoleSocket: o.consoleSocket && resolve(o.consoleSocket),
-        compileSeccomp: (s) => compileSeccomp(s, native()),
-        cgroupMounts: (m, cgroupns) => cg.mountsFor(m, cgroupns),
-      });
-      launch(plan, o.preserveFds, {
-        placeInCgroup: (pid) => cg.addProcess(pid),
-        onPid: (pid) => {
-          state.pid = pid;
-          writeState(dir, state);
-        },
-        createHooks: (pid) => {
-          // These hooks come after step 2 of the lifecycle: the status is "created" (runc too).
-          const doc = { ...c.doc('created'), pid };
-          runHooks('prestart', config.hooks?.prestart, doc);
-          runHooks('createRuntime', config.hooks?.createRuntime, doc);
-          return JSON.stringify(doc);
-        },
-        commit: (pid) => {
-          state.pid = pid;
-          state.startTime = procStat(pid)?.startTime ?? '';
-          state.phase = 'created';
-          writeState(dir, state);
-          if (o.pidFile) writePidFile(resolve(o.pidFile), pid);
-        },
-      });
-    } catch (e) {
-      c.destroy();
-      throw e;
-    } finally {
-      lock.release();
-    }
-    return c;
   }
 
   /** Lets the waiting init exec the user's process, then runs poststart hooks. */
@@ -261,7 +140,7 @@ export class Container {
   }
 
   /** Kills every process of the container and removes its cgroup and state directory. */
-  private destroy(): void {
+  destroy(): void {
     const cg = this.cgroup();
     if (isAlive(this.state.pid, this.state.startTime)) {
       try {
@@ -288,17 +167,3 @@ function checkResources(config: Spec, resources: LinuxResources, step: string): 
   if (problems.length)
     throw new CapsaError(step, problems.map((p) => `${p.pointer.replace('/linux/resources', 'resources')}: ${p.reason}`).join('; '));
 }
-
-function realRootfs(bundle: string, path: string): string {
-  const p = resolve(bundle, path);
-  let real: string;
-  try {
-    real = realpathSync(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CapsaError('rootfs', 'does not exist', p);
-    throw sysError('rootfs', e, p);
-  }
-  if (!statSync(real).isDirectory()) throw new CapsaError('rootfs', 'is not a directory', p);
-  return real;
-}
-

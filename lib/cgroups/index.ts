@@ -11,8 +11,6 @@ import { CapsaError } from '../errors';
 import type { CgroupManager } from './base';
 import { type Hierarchies, hierarchies } from './detect';
 import { parseSystemdCgroupsPath } from './path';
-import { V1Manager } from './v1';
-import { V2Manager } from './v2';
 
 export type { CgroupManager, FreezerState } from './base';
 export { type CgroupMode, type Hierarchies, detectMode, hierarchies } from './detect';
@@ -23,7 +21,11 @@ export { type Stats, statsJson } from './stats';
 
 /** The manager for the cgroup at `path` ("/capsa/web1"), for this host's layout. */
 export function openManager(path: string, layout: Hierarchies = hierarchies()): CgroupManager {
-  return layout.mode === 'unified' ? new V2Manager(path, layout) : new V1Manager(path, layout);
+  // Only this host's driver is loaded: start-up is every command's cost.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  if (layout.mode === 'unified') return new (require('./v2') as typeof import('./v2')).V2Manager(path, layout);
+  return new (require('./v1') as typeof import('./v1')).V1Manager(path, layout);
+  /* eslint-enable @typescript-eslint/no-require-imports */
 }
 
 /**

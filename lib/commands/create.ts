@@ -1,5 +1,5 @@
 import type { GlobalOptions } from '../cli';
-import { Container, CreateOptions } from '../container';
+import { createContainer, CreateOptions } from '../create';
 
 export interface CreateFlags {
   bundle: string;
@@ -22,5 +22,5 @@ export function createOptions(o: CreateFlags): CreateOptions {
 }
 
 export function create(g: GlobalOptions, id: string, o: CreateFlags): void {
-  Container.create(g.root, id, createOptions(o));
+  createContainer(g.root, id, createOptions(o));
 }

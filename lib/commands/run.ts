@@ -1,5 +1,5 @@
 import type { GlobalOptions } from '../cli';
-import { Container } from '../container';
+import { createContainer } from '../create';
 import { native } from '../native';
 import { createOptions, CreateFlags } from './create';
 
@@ -11,7 +11,7 @@ const FORWARDED: NodeJS.Signals[] = [
 ];
 
 export async function run(g: GlobalOptions, id: string, o: CreateFlags & { detach: boolean }): Promise<number> {
-  const c = Container.create(g.root, id, createOptions(o));
+  const c = createContainer(g.root, id, createOptions(o));
   try {
     c.lock().start();
   } catch (e) {

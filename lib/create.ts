@@ -1,0 +1,125 @@
+// Creating a container: validated config → cgroup → capsa-init waiting on exec.fifo →
+// state.json. Loaded only by the commands that create (create, run): the validator, the plan
+// builder, seccomp and the launcher stay off every other command's start-up path.
+import { chmodSync, realpathSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { resolve } from 'node:path';
+import { containerDeviceRules, resolveCgroupPath } from './cgroups';
+import { Container } from './container';
+import { CapsaError, sysError } from './errors';
+import { runHooks } from './hooks';
+import { launch } from './launch';
+import * as log from './log';
+import { native } from './native';
+import { buildPlan } from './plan/build';
+import { checkSupported } from './registry';
+import { compileSeccomp } from './seccomp';
+import { loadConfig } from './spec/load';
+import { checkId } from './state/id';
+import { writePidFile } from './state/pidfile';
+import { procStat } from './state/proc';
+import { fifoPath, Lock, makeStateDir, StoredState, STATE_VERSION, stateDir, writeState } from './state/store';
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  noNewKeyring: boolean;
+  preserveFds: number;
+}
+
+/** On any failure, everything made so far is undone before the error is thrown. */
+export function createContainer(root: string, id: string, o: CreateOptions): Container {
+  checkId(id);
+  const bundle = resolve(o.bundle);
+  const config = loadConfig(bundle);
+  checkSupported(config);
+  const rootfs = realRootfs(bundle, config.root?.path ?? 'rootfs');
+  const cgroupPath = resolveCgroupPath(config.linux?.cgroupsPath, id);
+
+  const dir = makeStateDir(root, id);
+  const lock = Lock.acquire(dir, id);
+  const state: StoredState = {
+    version: STATE_VERSION,
+    id,
+    phase: 'creating',
+    pid: 0,
+    startTime: '',
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    owner: userInfo().username,
+    cgroup: { path: cgroupPath, dirs: [] },
+    config,
+  };
+  const c = new Container(root, id, stateDir(root, id), state);
+  try {
+    // The intent goes to disk before anything is made, so a later delete knows what to undo.
+    writeState(dir, state);
+    const cg = c.cgroup();
+    state.cgroup.dirs = cg.create((planned) => {
+      state.cgroup.dirs = planned;
+      writeState(dir, state);
+    });
+    // runc's default device rules follow the config's: clients send only "deny all" and
+    // expect /dev/null and the rest to work.
+    const devices = containerDeviceRules(config.linux?.resources?.devices, (config.linux?.devices ?? []).map((d) => d.path));
+    for (const w of cg.apply({ ...config.linux?.resources, devices })) log.warn(w);
+    // 0622 despite our umask: the container process may run as any user.
+    native().mkfifo(fifoPath(dir), 0o622);
+    chmodSync(fifoPath(dir), 0o622);
+    const plan = buildPlan(config, {
+      id,
+      bundle,
+      rootfs,
+      stateDir: dir,
+      parentPid: process.pid,
+      noPivot: o.noPivot,
+      noNewKeyring: o.noNewKeyring,
+      consoleSocket: o.consoleSocket && resolve(o.consoleSocket),
+      compileSeccomp: (s) => compileSeccomp(s, native()),
+      cgroupMounts: (m, cgroupns) => cg.mountsFor(m, cgroupns),
+    });
+    launch(plan, o.preserveFds, {
+      placeInCgroup: (pid) => cg.addProcess(pid),
+      onPid: (pid) => {
+        state.pid = pid;
+        writeState(dir, state);
+      },
+      createHooks: (pid) => {
+        // These hooks come after step 2 of the lifecycle: the status is "created" (runc too).
+        const doc = { ...c.doc('created'), pid };
+        runHooks('prestart', config.hooks?.prestart, doc);
+        runHooks('createRuntime', config.hooks?.createRuntime, doc);
+        return JSON.stringify(doc);
+      },
+      commit: (pid) => {
+        state.pid = pid;
+        state.startTime = procStat(pid)?.startTime ?? '';
+        state.phase = 'created';
+        writeState(dir, state);
+        if (o.pidFile) writePidFile(resolve(o.pidFile), pid);
+      },
+    });
+  } catch (e) {
+    c.destroy();
+    throw e;
+  } finally {
+    lock.release();
+  }
+  return c;
+}
+
+function realRootfs(bundle: string, path: string): string {
+  const p = resolve(bundle, path);
+  let real: string;
+  try {
+    real = realpathSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CapsaError('rootfs', 'does not exist', p);
+    throw sysError('rootfs', e, p);
+  }
+  if (!statSync(real).isDirectory()) throw new CapsaError('rootfs', 'is not a directory', p);
+  return real;
+}
