@@ -95,6 +95,11 @@ export function launch(plan: LaunchPlan, preserveFds: number, hooks: LaunchHooks
     closeSync(childEnd);
     closeSync(exe);
   }
+  let open = true;
+  const hangUp = () => {
+    if (open) closeSync(parentEnd);
+    open = false;
+  };
   try {
     hooks.placeInCgroup(stage0);
     send(parentEnd, encodePlan(plan));
@@ -137,7 +142,8 @@ export function launch(plan: LaunchPlan, preserveFds: number, hooks: LaunchHooks
     }
     return pid;
   } catch (e) {
-    closeSync(parentEnd);
+    // Hanging up first: a capsa-init blocked on the socket then exits by itself.
+    hangUp();
     for (const p of [stage0, pid]) {
       if (!p) continue;
       kill(p);
@@ -149,10 +155,6 @@ export function launch(plan: LaunchPlan, preserveFds: number, hooks: LaunchHooks
     }
     throw e;
   } finally {
-    try {
-      closeSync(parentEnd);
-    } catch {
-      // closed above
-    }
+    hangUp();
   }
 }
