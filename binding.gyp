@@ -4,6 +4,7 @@
       "target_name": "capsa",
       "sources": [
         "native/addon/addon.cc",
+        "native/addon/bpf.cc",
         "native/addon/fs.cc",
         "native/addon/process.cc",
         "native/addon/seccomp.cc"

@@ -17,7 +17,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-npm ci --no-audit --no-fund --loglevel=error
+# --ignore-scripts: npm would run node-gyp rebuild before the protocol header it needs is
+# generated; the build below does the native build in order.
+npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 npm run build --silent
 
 # The demo: a busybox bundle made from scratch, run in the foreground.

@@ -28,7 +28,9 @@ import {
   u64Add,
   writeValue,
 } from './files';
+import { DEVICE_FILTER_LICENSE, deviceFilter } from './devfilter';
 import { hugePageSizes } from './hugepages';
+import { native } from '../native';
 import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources } from './resources';
 import {
   type BlkioEntry,
@@ -126,12 +128,8 @@ export class V2Manager extends BaseManager {
         'network classID and priorities need the v1 net_cls and net_prio controllers, which cgroup v2 does not have',
         'linux.resources.network',
       );
-    if (r.devices && r.devices.length > 0)
-      throw new CapsaError(
-        'cgroup',
-        'device rules on cgroup v2 need the eBPF device filter, not built yet',
-        'linux.resources.devices',
-      );
+    // Built (and its rules checked) before anything is written.
+    const filter = r.devices && r.devices.length > 0 ? deviceFilter(r.devices) : undefined;
     for (const k of Object.keys(r.unified ?? {}))
       if (!/^[^/.][^/]*\.[^/]+$/.test(k))
         throw new CapsaError(
@@ -152,6 +150,7 @@ export class V2Manager extends BaseManager {
       if (existsSync(`${this.dir}/${prefix}.rsvd.max`)) this.w(`${prefix}.rsvd.max`, intString(h.limit));
     }
     for (const [name, v] of Object.entries(r.rdma ?? {})) this.w('rdma.max', rdmaLine(name, v.hcaHandles, v.hcaObjects));
+    if (filter) attachDeviceFilter(this.dir, filter);
     // Last, so explicit v2 values win over converted ones (runc's order).
     for (const [k, v] of Object.entries(r.unified ?? {})) this.setUnified(k, v);
     return warnings;
@@ -385,6 +384,17 @@ export class V2Manager extends BaseManager {
       s.hugetlb[size] = e;
     }
     return s;
+  }
+}
+
+/** Makes `filter` the cgroup's device program (v2 has no devices controller: eBPF does it). */
+export function attachDeviceFilter(dir: string, filter: Buffer): void {
+  try {
+    native().attachDeviceFilter(dir, filter, DEVICE_FILTER_LICENSE);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { verifierLog?: string };
+    const log = e.verifierLog ? `; verifier: ${e.verifierLog.trim().split('\n').slice(-3).join(' | ')}` : '';
+    throw new CapsaError('cgroup', `${e.syscall ?? 'bpf'} for the device filter (eBPF)${log}`, dir, errno(err));
   }
 }
 

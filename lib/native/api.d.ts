@@ -34,6 +34,12 @@ export interface Native {
   /** Compiles a profile with libseccomp; `unknown` lists syscall names it does not know. */
   seccompCompile(spec: { defaultAction: number; architectures: string[]; rules: SeccompRule[] }): { program: Buffer; unknown: string[] };
   seccompVersion(): string;
+  /** Loads `insns` (struct bpf_insn[]) as a BPF_PROG_TYPE_CGROUP_DEVICE program and makes it
+   *  the device filter of the cgroup2 directory `dir`, replacing what was attached. A load
+   *  error carries the kernel verifier's text in `verifierLog`. */
+  attachDeviceFilter(dir: string, insns: Buffer, license: string): void;
+  /** The ids of the device programs attached to the cgroup2 directory `dir`. */
+  deviceFilterIds(dir: string): number[];
 }
 
 export interface SeccompRule {

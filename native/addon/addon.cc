@@ -5,11 +5,13 @@
 void InitProcess(Napi::Env env, Napi::Object exports);
 void InitFs(Napi::Env env, Napi::Object exports);
 void InitSeccomp(Napi::Env env, Napi::Object exports);
+void InitBpf(Napi::Env env, Napi::Object exports);
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitProcess(env, exports);
   InitFs(env, exports);
   InitSeccomp(env, exports);
+  InitBpf(env, exports);
   return exports;
 }
 
