@@ -49,11 +49,20 @@ export function main(argv: string[]): void {
     .option('--systemd-cgroup', 'use systemd to manage cgroups (needs systemd)', false)
     .enablePositionalOptions()
     .showHelpAfterError(false)
-    .configureOutput({ writeOut: out, writeErr: (s) => log.error(s.trim().replace(/^error: /, '')) })
-    .hook('preAction', () => {
-      const g = program.opts<GlobalOptions>();
-      log.configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
-    });
+    // Parse errors (an unknown command or flag) come before any action: the global options
+    // are parsed by then, so they too reach --log, where containerd's shim looks for them.
+    .configureOutput({
+      writeOut: out,
+      writeErr: (s) => {
+        configureLog();
+        log.error(s.trim().replace(/^error: /, ''));
+      },
+    })
+    .hook('preAction', () => configureLog());
+  const configureLog = () => {
+    const g = program.opts<GlobalOptions>();
+    log.configureLog({ file: g.log, format: g.logFormat, debug: g.debug });
+  };
 
   const createFlags = (c: Command) =>
     c
