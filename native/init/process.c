@@ -58,13 +58,23 @@ void apply_sysctls(struct plan *p) {
   }
 }
 
+/* The config's names, so an error names the limit as the user wrote it. */
+static const char *const rlimit_names[] = {
+    "RLIMIT_CPU",    "RLIMIT_FSIZE",   "RLIMIT_DATA",  "RLIMIT_STACK",   "RLIMIT_CORE",       "RLIMIT_RSS",
+    "RLIMIT_NPROC",  "RLIMIT_NOFILE",  "RLIMIT_MEMLOCK", "RLIMIT_AS",    "RLIMIT_LOCKS",      "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE", "RLIMIT_NICE",  "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
+};
+
 void apply_rlimits(struct plan *p) {
   for (size_t i = 0; i < p->rlimits.n; i++) {
     const struct rlimit_entry *r = &p->rlimits.v[i];
     struct rlimit rl = {.rlim_cur = r->soft, .rlim_max = r->hard};
-    if (setrlimit((int)r->type, &rl) < 0)
-      fail("rlimit", NULL, errno, "setrlimit(%u, soft %llu, hard %llu)", r->type, (unsigned long long)r->soft,
-           (unsigned long long)r->hard);
+    if (setrlimit((int)r->type, &rl) < 0) {
+      char type[16];
+      const char *name = r->type < sizeof rlimit_names / sizeof *rlimit_names ? rlimit_names[r->type] : NULL;
+      if (!name) snprintf(type, sizeof type, "%u", r->type), name = type;
+      fail("rlimit", name, errno, "setrlimit soft %llu, hard %llu", (unsigned long long)r->soft, (unsigned long long)r->hard);
+    }
   }
 }
 

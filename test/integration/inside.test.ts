@@ -85,7 +85,7 @@ else {
     if (hostHard >= 1 << 30) t.equal(r.status, 0, 'the host allows it');
     else {
       t.equal(r.status, 1);
-      t.match(r.stderr, /create rlimit-up: rlimit: setrlimit\(7, soft 1024, hard 1073741824\): operation not permitted/);
+      t.match(r.stderr, /create rlimit-up: rlimit: RLIMIT_NOFILE: setrlimit soft 1024, hard 1073741824: operation not permitted/);
     }
     env.run(['delete', '--force', 'rlimit-up']);
   });
