@@ -102,7 +102,7 @@ else {
     nothingLeft(t, 'tty');
   });
 
-  t.test('ps: the container\'s processes', { skip: capsaLacks('ps') }, async (t) => {
+  t.test('ps: the container\'s processes', async (t) => {
     t.equal(run('ps', ['sh', '-c', 'sleep 300 & wait'], { flags: ['-d'] }).status, 0);
     const pid = Number(taskStatus('ps')?.[1]);
     await waitFor(() => ctd.ctr(['tasks', 'ps', 'ps']).stdout.trim().split('\n').length >= 3);
@@ -116,7 +116,7 @@ else {
     nothingLeft(t, 'ps');
   });
 
-  t.test('pause and resume', { skip: capsaLacks('pause') ?? capsaLacks('resume') }, async (t) => {
+  t.test('pause and resume', async (t) => {
     t.equal(run('pr', ['sleep', '300'], { flags: ['-d'] }).status, 0);
     const pid = Number(taskStatus('pr')?.[1]);
     t.equal(ctd.ctr(['tasks', 'pause', 'pr']).status, 0);

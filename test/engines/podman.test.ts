@@ -66,6 +66,17 @@ if (skip) {
     t.equal(pm.podman(['rm', '--force', '--time', '0', 'pt']).status, 0);
   });
 
+  t.test('podman pause and unpause', async (t) => {
+    t.equal(run(['sleep', '300'], { flags: ['-d', '--name', 'pp'] }).status, 0);
+    t.equal(pm.podman(['pause', 'pp']).status, 0);
+    t.equal(pm.podman(['inspect', '--format', '{{.State.Status}}', 'pp']).stdout.trim(), 'paused');
+    t.equal(readFileSync(`/sys/fs/cgroup/freezer${pm.cgroupParent}/libpod-${fullId('pp')}/freezer.state`, 'utf8').trim(), 'FROZEN');
+    t.equal(pm.podman(['unpause', 'pp']).status, 0);
+    t.equal(pm.podman(['inspect', '--format', '{{.State.Status}}', 'pp']).stdout.trim(), 'running');
+    t.equal(pm.podman(['rm', '--force', '--time', '0', 'pp']).status, 0);
+    t.same(pm.ids(), []);
+  });
+
   t.test('podman run --memory: the limit is in the container\'s cgroup', async (t) => {
     const r = run(['cat', '/sys/fs/cgroup/memory/memory.limit_in_bytes'], { flags: ['--rm', '--memory', '64m'] });
     t.equal(r.status, 0, r.stderr);
