@@ -75,7 +75,7 @@ export class Containerd {
 
   /** The config.toml the tests use (docs/containerd.md shows the same): private paths, the CRI
    *  plugin and the snapshotters this machine cannot use disabled, overlayfs by default. */
-  configToml(extra = ''): string {
+  configToml(): string {
     return `version = 2
 root = "${this.dir}/root"
 state = "${this.dir}/state"
@@ -103,11 +103,11 @@ disabled_plugins = [
 
 [plugins."io.containerd.internal.v1.opt"]
   path = "${this.dir}/opt"
-${extra}`;
+`;
   }
 
-  async start(extraConfig = ''): Promise<void> {
-    writeFileSync(join(this.dir, 'config.toml'), this.configToml(extraConfig));
+  async start(): Promise<void> {
+    writeFileSync(join(this.dir, 'config.toml'), this.configToml());
     const log = openSync(join(this.dir, 'containerd.log'), 'w');
     this.proc = spawn('containerd', ['--config', join(this.dir, 'config.toml')], { stdio: ['ignore', log, log] });
     closeSync(log);
