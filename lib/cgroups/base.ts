@@ -2,6 +2,7 @@
 // processes, listing them, and signalling them all.
 import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
 import { CapsaError } from '../errors';
+import * as log from '../log';
 import type { CgroupMode, Hierarchies } from './detect';
 import { cgError, errno, readProcs, removeCgroup, sleepMs, subdirs, writeValue } from './files';
 import { DEFAULT_PARENT, pathLevels, underDefaultParent } from './path';
@@ -232,6 +233,7 @@ export abstract class BaseManager implements CgroupManager {
     if (signal === SIGKILL && kd !== undefined) {
       try {
         writeValue(kd, 'cgroup.kill', '1');
+        log.debug(`killed every process through ${kd}/cgroup.kill`);
         // Tasks frozen by a v1 freezer (hybrid) die only once thawed.
         if (this.state() === 'frozen') this.thaw();
         return;
@@ -250,7 +252,9 @@ export abstract class BaseManager implements CgroupManager {
       // No freezer: signal what is there, as runc does.
     }
     try {
-      for (const pid of this.pids()) {
+      const pids = this.pids();
+      log.debug(`signal ${signal} to ${pids.length} process(es) of ${this.primary()}${froze ? ', frozen meanwhile' : ''}`);
+      for (const pid of pids) {
         try {
           process.kill(pid, signal);
         } catch (err) {

@@ -340,7 +340,7 @@ function setKernelMemory(dir: string, m: LinuxMemory, warnings: string[]): void 
       continue;
     }
     writeValue(dir, file, intString(value));
-    if (value >= 0 && readValue(dir, file) !== String(value))
+    if (value >= 0 && readValue(dir, file).trim() !== String(value))
       warnings.push(`linux.resources.memory.${name} is ignored: this kernel no longer limits it (${file} reads back unlimited)`);
   }
 }

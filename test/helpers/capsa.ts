@@ -72,7 +72,7 @@ export class Env {
       rmSync(this.root, { recursive: true, force: true });
     }
     for (const b of this.bundles) rmSync(b, { recursive: true, force: true });
-    for (const ctrl of readdirSync('/sys/fs/cgroup')) {
+    for (const ctrl of ['', ...readdirSync('/sys/fs/cgroup')]) {
       const dir = join('/sys/fs/cgroup', ctrl, this.cgroupParent);
       if (existsSync(dir)) rmdirSync(dir);
     }

@@ -6,7 +6,8 @@ import type { Env } from './capsa';
 
 export function cgroupDirs(env: Env, id: string): string[] {
   const dirs: string[] = [];
-  for (const ctrl of readdirSync('/sys/fs/cgroup')) {
+  // '' is the cgroup2 root of a unified host, the others v1 controllers or hybrid's unified.
+  for (const ctrl of ['', ...readdirSync('/sys/fs/cgroup')]) {
     const d = join('/sys/fs/cgroup', ctrl, env.cgroupParent, id);
     if (existsSync(d)) dirs.push(d);
   }

@@ -132,9 +132,10 @@ else {
     });
     t.equal(env.run(['run', '-d', '--bundle', b, 'oom1']).status, 0);
     const pid = JSON.parse(env.run(['state', 'oom1']).stdout).pid;
-    const ev = background(['events', '--interval', '1h', 'oom1']);
+    const ev = background(['events', '--interval', '100ms', 'oom1']);
     t.teardown(ev.cleanup);
-    await new Promise((r) => setTimeout(r, 300));
+    // A first stats line: events is running and has counted the OOM kills so far.
+    await waitFor(() => ev.lines().length > 0, 5000);
     const t0 = Date.now();
     closeSync(openSync(`/proc/${pid}/root/dev/shm/go`, 'w'));
     await waitFor(() => ev.lines().some((l) => l.type === 'oom'), 10000);
