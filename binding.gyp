@@ -7,7 +7,8 @@
         "native/addon/bpf.cc",
         "native/addon/fs.cc",
         "native/addon/process.cc",
-        "native/addon/seccomp.cc"
+        "native/addon/seccomp.cc",
+        "native/addon/terminal.cc"
       ],
       "libraries": ["-lseccomp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -21,9 +21,19 @@ function nonNegativeInt(v: string): number {
   return Number(v);
 }
 
+function collect<T>(parse: (v: string) => T) {
+  return (v: string, prev: T[]) => [...prev, parse(v)];
+}
+
 /** Runs a command with the error handling every command shares: one formatted line, logged
- *  where containerd reads it, and exit status 1. */
-function action<A extends unknown[]>(program: Command, name: string, fn: (g: GlobalOptions, ...args: A) => number | void | Promise<number | void>) {
+ *  where containerd reads it, and exit status `failure` (1; exec uses runc's 255, so a
+ *  failure to exec is told apart from the program's own status). */
+function action<A extends unknown[]>(
+  program: Command,
+  name: string,
+  fn: (g: GlobalOptions, ...args: A) => number | void | Promise<number | void>,
+  failure = 1,
+) {
   return async (...args: A) => {
     const g = program.opts<GlobalOptions>();
     try {
@@ -33,7 +43,7 @@ function action<A extends unknown[]>(program: Command, name: string, fn: (g: Glo
       const id = typeof args[0] === 'string' ? args[0] : undefined;
       log.error(formatError(e, { command: name, id }));
       if (g.debug && e instanceof Error && e.stack) log.debug(e.stack);
-      process.exitCode = 1;
+      process.exitCode = failure;
     }
   };
 }
@@ -84,6 +94,27 @@ export function main(argv: string[]): void {
     .command('start <id>')
     .description('start a created container')
     .action(action(program, 'start', async (g, id: string) => (await import('./commands/start')).start(g, id)));
+
+  program
+    .command('exec <id> [command...]')
+    .description('run a new process in a running container')
+    .passThroughOptions()
+    .option('-p, --process <file>', 'path to a process.json (instead of COMMAND and the flags below)')
+    .option('-d, --detach', 'detach from the process', false)
+    .option('--pid-file <file>', 'write the process id to this file')
+    .option('--console-socket <path>', 'unix socket that receives the pty master (with --tty --detach)')
+    .option('-t, --tty', 'allocate a pseudo-TTY', false)
+    .option('--cwd <dir>', 'working directory in the container')
+    .option('-e, --env <KEY=value>', 'set an environment variable (repeatable)', collect(String), [])
+    .option('-u, --user <uid[:gid]>', 'user (and group) ids to run as')
+    .option('-g, --additional-gids <gid>', 'an additional group id (repeatable)', collect(nonNegativeInt), [])
+    .option('-c, --cap <capability>', 'add a capability to the bounding, effective and permitted sets (repeatable)', collect(String), [])
+    .option('--no-new-privs', 'set no_new_privs for the process')
+    .option('--apparmor <profile>', 'AppArmor profile for the process')
+    .option('--process-label <label>', 'SELinux label for the process')
+    .option('--preserve-fds <n>', 'pass this many extra fds (from 3) to the process', nonNegativeInt, 0)
+    .option('--ignore-paused', 'exec even if the container is paused', false)
+    .action(action(program, 'exec', async (g, id: string, command: string[], o) => (await import('./commands/exec')).exec(g, id, command, o), 255));
 
   program
     .command('state <id>')

@@ -1,6 +1,6 @@
 // The container lifecycle once it exists: start, kill, pause, delete, and what `state`
 // reports. Creating one is ./create.ts, loaded only by the commands that create.
-import { rmSync } from 'node:fs';
+import { closeSync, rmSync } from 'node:fs';
 import { CgroupManager, type LinuxResources, openManager, type Stats } from './cgroups';
 import { planUpdate } from './cgroups/update';
 import { CapsaError } from './errors';
@@ -14,6 +14,12 @@ import { deriveStatus, stateDoc, Status, StateDoc } from './state/status';
 import { fifoPath, Lock, readState, removeStateDir, stateDir, StoredState, writeState } from './state/store';
 
 export class Container {
+  /** The pty master of a foreground run's terminal, once create has received it. */
+  consoleMaster?: number;
+  /** Set once destroy() removed everything: nothing more to delete. */
+  destroyed = false;
+  private held?: Lock;
+
   constructor(
     readonly root: string,
     readonly id: string,
@@ -37,10 +43,16 @@ export class Container {
     return stateDoc(this.state, status);
   }
 
-  /** Holds the container's lock for the rest of this process (commands are short-lived). */
+  /** Holds the container's lock until unlock() or the end of this process (commands are
+   *  short-lived; a foreground run unlocks while it waits). */
   lock(): this {
-    Lock.acquire(this.dir, this.id);
+    this.held ??= Lock.acquire(this.dir, this.id);
     return this;
+  }
+
+  unlock(): void {
+    this.held?.release();
+    this.held = undefined;
   }
 
   /** Lets the waiting init exec the user's process, then runs poststart hooks. */
@@ -52,12 +64,35 @@ export class Container {
     // The pid could have been reused between status() and pidfdOpen(): check again via the fd.
     if (!isAlive(this.state.pid, this.state.startTime)) throw new CapsaError('start', 'container not running');
     const out = n.awaitFifo(fifoPath(this.dir), pidfd);
+    closeSync(pidfd);
     rmSync(fifoPath(this.dir), { force: true });
     if (out === null) throw new CapsaError('start', 'the container process exited before it was started');
     const err = out.indexOf('E');
-    if (err >= 0) throw new CapsaError('start', out.slice(err + 1));
+    if (err >= 0) {
+      // capsa-init's own words: "<step>: <path>: <why>", the step a hook's kind when one failed.
+      const e = new CapsaError('start', out.slice(err + 1));
+      if (/^startContainer hook: /.test(out.slice(err + 1))) this.abort(e);
+      throw e;
+    }
     if (!out.startsWith('0')) throw new CapsaError('start', 'the container process exited before its program started');
-    runHooks('poststart', this.state.config.hooks?.poststart, this.doc('running'));
+    try {
+      runHooks('poststart', this.state.config.hooks?.poststart, this.doc('running'));
+    } catch (e) {
+      this.abort(e);
+    }
+  }
+
+  /** A lifecycle hook failed after create: as runtime.md's lifecycle has it, the container is
+   *  stopped and destroyed, poststop hooks run, and the error goes to the caller. */
+  private abort(e: unknown): never {
+    this.destroy();
+    this.poststop();
+    throw e;
+  }
+
+  /** The poststop hooks: the container is gone (lifecycle step 13); failures are warnings. */
+  poststop(): void {
+    runHooks('poststop', this.state.config.hooks?.poststop, this.doc('stopped'));
   }
 
   /** Freezes every process of a created or running container (runc allows both). */
@@ -136,7 +171,7 @@ export class Container {
     if ((status === 'running' || status === 'paused') && !force)
       throw new CapsaError('delete', `cannot delete container ${this.id} that is not stopped: ${status}`);
     this.destroy();
-    if (status !== 'creating') runHooks('poststop', this.state.config.hooks?.poststop, this.doc('stopped'));
+    if (status !== 'creating') this.poststop();
   }
 
   /** Kills every process of the container and removes its cgroup and state directory. */
@@ -153,6 +188,7 @@ export class Container {
     cg.destroy(this.state.cgroup.dirs);
     if (!ownMountNamespace(this.state.config)) for (const m of mountsUnder(this.state.rootfs)) native().umount(m);
     removeStateDir(this.dir);
+    this.destroyed = true;
   }
 }
 

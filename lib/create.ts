@@ -1,13 +1,13 @@
 // Creating a container: validated config → cgroup → capsa-init waiting on exec.fifo →
 // state.json. Loaded only by the commands that create (create, run): the validator, the plan
 // builder, seccomp and the launcher stay off every other command's start-up path.
-import { chmodSync, realpathSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, realpathSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { containerDeviceRules, resolveCgroupPath } from './cgroups';
 import { Container } from './container';
 import { CapsaError, sysError } from './errors';
-import { runHooks } from './hooks';
+import { isHookFailure, runHooks } from './hooks';
 import { launch } from './launch';
 import * as log from './log';
 import { native } from './native';
@@ -19,6 +19,7 @@ import { checkId } from './state/id';
 import { writePidFile } from './state/pidfile';
 import { procStat } from './state/proc';
 import { fifoPath, Lock, makeStateDir, StoredState, STATE_VERSION, stateDir, writeState } from './state/store';
+import { checkTerminal } from './terminal';
 
 export interface CreateOptions {
   bundle: string;
@@ -27,6 +28,9 @@ export interface CreateOptions {
   noPivot: boolean;
   noNewKeyring: boolean;
   preserveFds: number;
+  /** `run` in the foreground: with a terminal and no console socket, capsa takes the pty
+   *  master itself (Container.consoleMaster). `create` and `run -d` detach. */
+  detach: boolean;
 }
 
 /** On any failure, everything made so far is undone before the error is thrown. */
@@ -35,6 +39,8 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
   const bundle = resolve(o.bundle);
   const config = loadConfig(bundle);
   checkSupported(config);
+  const terminal = config.process?.terminal ?? false;
+  checkTerminal(terminal, o.detach, o.consoleSocket);
   const rootfs = realRootfs(bundle, config.root?.path ?? 'rootfs');
   const cgroupPath = resolveCgroupPath(config.linux?.cgroupsPath, id);
 
@@ -52,8 +58,11 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
     owner: userInfo().username,
     cgroup: { path: cgroupPath, dirs: [] },
     config,
+    noNewKeyring: o.noNewKeyring,
   };
   const c = new Container(root, id, stateDir(root, id), state);
+  // A foreground terminal: capsa-init sends the pty master over a socketpair of ours.
+  const [ours, theirs] = terminal && !o.detach ? native().socketpair() : [];
   try {
     // The intent goes to disk before anything is made, so a later delete knows what to undo.
     writeState(dir, state);
@@ -80,6 +89,7 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
       consoleSocket: o.consoleSocket && resolve(o.consoleSocket),
       compileSeccomp: (s) => compileSeccomp(s, native()),
       cgroupMounts: (m, cgroupns) => cg.mountsFor(m, cgroupns),
+      hookEnv: hookEnv(),
     });
     launch(plan, o.preserveFds, {
       placeInCgroup: (pid) => cg.addProcess(pid),
@@ -101,14 +111,23 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
         writeState(dir, state);
         if (o.pidFile) writePidFile(resolve(o.pidFile), pid);
       },
-    });
+    }, theirs);
+    if (ours !== undefined) c.consoleMaster = native().recvFd(ours).fd;
   } catch (e) {
     c.destroy();
+    // A failed hook continues the lifecycle at destroy, then poststop (runtime.md, steps 3-5).
+    if (isHookFailure(e)) c.poststop();
     throw e;
   } finally {
+    for (const fd of [ours, theirs]) if (fd !== undefined) closeSync(fd);
     lock.release();
   }
   return c;
+}
+
+/** The runtime's environment, which hooks without an `env` of their own get (as in runc). */
+function hookEnv(): string[] {
+  return Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
 }
 
 function realRootfs(bundle: string, path: string): string {

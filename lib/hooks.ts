@@ -8,8 +8,17 @@ import type { StateDoc } from './state/status';
 
 export type RuntimeHookKind = 'prestart' | 'createRuntime' | 'poststart' | 'poststop';
 
-/** Runs each hook in order with the state on stdin. A failure is an error for prestart and
- *  createRuntime, a warning for poststart and poststop (the container already exists). */
+const FAILING_STEPS = new Set(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart'].map((k) => `${k} hook`));
+
+/** True for the error of a failed hook that stops the container (all kinds but poststop),
+ *  whether it ran here or in capsa-init (whose errors carry the same step names). */
+export function isHookFailure(e: unknown): boolean {
+  return e instanceof CapsaError && FAILING_STEPS.has(e.step);
+}
+
+/** Runs each hook in order with the state on stdin. A failure is an error, except for
+ *  poststop hooks: the container is gone by then, so a warning, and the rest still run
+ *  (runtime.md, lifecycle step 13). docs/compat.md says why poststart fails too. */
 export function runHooks(kind: RuntimeHookKind, hooks: Hook[] | undefined, state: StateDoc): void {
   if (!hooks?.length) return;
   // Loaded only here: child_process costs several ms of start-up.
@@ -30,13 +39,14 @@ export function runHooks(kind: RuntimeHookKind, hooks: Hook[] | undefined, state
     });
     let why: string | undefined;
     if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') why = `killed after its timeout of ${h.timeout} s`;
-    else if (r.error) why = r.error.message;
+    // EPIPE: the hook did not read its stdin, which is its business.
+    else if (r.error && (r.error as NodeJS.ErrnoException).code !== 'EPIPE') why = r.error.message;
     else if (r.signal) why = `killed by ${r.signal}`;
     else if (r.status !== 0) why = `exited with status ${r.status}`;
     if (!why) continue;
     const output = [r.stdout, r.stderr].map((b) => b?.toString().trim()).filter(Boolean).join('\n');
     const err = new CapsaError(`${kind} hook`, why + (output ? `: ${output}` : ''), h.path);
-    if (kind === 'prestart' || kind === 'createRuntime') throw err;
+    if (kind !== 'poststop') throw err;
     log.warn(err.message);
   }
 }

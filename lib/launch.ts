@@ -76,9 +76,10 @@ function kill(pid: number): void {
 /**
  * Runs capsa-init with `plan` and drives it to READY (create) or to its execve (exec).
  * Returns the pid of the container's process. On failure every process it made is killed
- * and reaped before the error is thrown.
+ * and reaped before the error is thrown. `consoleFd`, when given, is a socket capsa-init
+ * sends the pty master to (a terminal with no --console-socket).
  */
-export function launch(plan: LaunchPlan, preserveFds: number, hooks: LaunchHooks): number {
+export function launch(plan: LaunchPlan, preserveFds: number, hooks: LaunchHooks, consoleFd?: number): number {
   const n = native();
   // We reap stage 0, and the container process comes back to us when it exits.
   n.setSubreaper();
@@ -87,10 +88,15 @@ export function launch(plan: LaunchPlan, preserveFds: number, hooks: LaunchHooks
   const fds = [0, 1, 2];
   for (let i = 0; i < preserveFds; i++) fds.push(3 + i);
   fds.push(childEnd);
+  const env = [`_CAPSA_SYNC_FD=${fds.length - 1}`];
+  if (consoleFd !== undefined) {
+    fds.push(consoleFd);
+    env.push(`_CAPSA_CONSOLE_FD=${fds.length - 1}`);
+  }
   let stage0 = 0;
   let pid = 0;
   try {
-    stage0 = n.spawn(exe, fds, [`_CAPSA_SYNC_FD=${fds.length - 1}`]);
+    stage0 = n.spawn(exe, fds, env);
   } finally {
     closeSync(childEnd);
     closeSync(exe);

@@ -10,8 +10,9 @@ export interface CreateFlags {
   preserveFds: number;
 }
 
-export function createOptions(o: CreateFlags): CreateOptions {
+export function createOptions(o: CreateFlags, detach = true): CreateOptions {
   return {
+    detach,
     bundle: o.bundle,
     pidFile: o.pidFile,
     consoleSocket: o.consoleSocket,

@@ -1,36 +1,33 @@
 import type { GlobalOptions } from '../cli';
 import { createContainer } from '../create';
-import { native } from '../native';
+import { NotFoundError } from '../errors';
+import { waitForeground } from '../foreground';
+import { HostConsole } from '../terminal';
 import { createOptions, CreateFlags } from './create';
 
-// Every signal a foreground `run` passes on to the container (runc's set: all catchable ones
-// but SIGCHLD, SIGURG and SIGWINCH).
-const FORWARDED: NodeJS.Signals[] = [
-  'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGTERM', 'SIGCONT',
-  'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPWR', 'SIGSYS', 'SIGIO',
-];
-
 export async function run(g: GlobalOptions, id: string, o: CreateFlags & { detach: boolean }): Promise<number> {
-  const c = createContainer(g.root, id, createOptions(o));
+  const c = createContainer(g.root, id, createOptions(o, o.detach));
   try {
     c.lock().start();
   } catch (e) {
-    c.delete(true);
+    // A failed hook has already destroyed it (and run the poststop hooks).
+    if (!c.destroyed) c.delete(true);
     throw e;
   }
   if (o.detach) return 0;
-  // We are the container's subreaper (launch made us one): it is our child, and so are the
-  // orphans it leaves; waitExit reaps them all until the init itself exits.
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(c.state.pid, sig);
-    } catch {
-      // exited meanwhile
-    }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
-  const st = await native().waitExit(c.state.pid);
-  for (const s of FORWARDED) process.off(s, forward);
+  // kill, pause and the rest must be able to act on it while we wait.
+  c.unlock();
+  // We are the container's subreaper (launch made us one): its init is our child, and so are
+  // the orphans it leaves, which waitForeground reaps on the way.
+  const console = c.consoleMaster !== undefined ? HostConsole.attach(c.consoleMaster) : undefined;
+  const status = await waitForeground(c.state.pid, console);
+  // Someone may have deleted it meanwhile (delete --force while we waited).
+  try {
+    c.lock();
+  } catch (e) {
+    if (e instanceof NotFoundError) return status;
+    throw e;
+  }
   c.delete(true);
-  return st.signal ? 128 + st.signal : (st.code ?? 1);
+  return status;
 }

@@ -40,6 +40,22 @@ export interface Native {
   attachDeviceFilter(dir: string, insns: Buffer, license: string): void;
   /** The ids of the device programs attached to the cgroup2 directory `dir`. */
   deviceFilterIds(dir: string): number[];
+  /** One fd received with SCM_RIGHTS on a connected socket (a listening one is accepted on
+   *  first), and the name sent with it. */
+  recvFd(sock: number): { fd: number; name: string };
+  /** A listening unix stream socket bound at `path`. */
+  listenUnix(path: string): number;
+  /** A new pty pair from the host's /dev/ptmx. */
+  openpty(): { master: number; slave: number; name: string };
+  /** The window size of a terminal, or null if `fd` is not one. */
+  getWinsize(fd: number): { rows: number; cols: number } | null;
+  setWinsize(fd: number, rows: number, cols: number): void;
+  /** Raw mode (cfmakeraw); returns the previous settings, or null if `fd` is not a terminal. */
+  makeRaw(fd: number): Buffer | null;
+  restoreTermios(fd: number, saved: Buffer): void;
+  /** Copies input → master and master → output until the pty has no peer left, or, once
+   *  `stopFd` is readable, until the master has been quiet for 100 ms. */
+  proxyConsole(master: number, input: number, output: number, stopFd: number): Promise<void>;
 }
 
 export interface SeccompRule {

@@ -23,11 +23,13 @@ export interface PlanContext {
   compileSeccomp(s: LinuxSeccomp): { program: Buffer; flags: number };
   /** Expands a mount of type "cgroup" into what this host needs (see lib/cgroups). */
   cgroupMounts(m: PlanMount, cgroupns: boolean): PlanMount[];
+  /** The runtime's environment: createContainer hooks without an `env` get it. */
+  hookEnv?: string[];
 }
 
 export const CLONE_NEWUSER = NAMESPACE_FLAGS.user;
 
-const PERSONALITY: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
+export const PERSONALITY: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
 const IOPRIO_CLASS: Record<string, number> = { IOPRIO_CLASS_RT: 1, IOPRIO_CLASS_BE: 2, IOPRIO_CLASS_IDLE: 3 };
 
 function capMask(names: string[] | undefined): bigint {
@@ -66,11 +68,15 @@ export function planProcess(p: Process) {
   };
 }
 
-function planHooks(config: Spec): PlanHook[] {
+/** The hooks capsa-init runs. Without an `env` of their own they get what runc gives them:
+ *  createContainer the runtime's environment, startContainer the container process's. */
+function planHooks(config: Spec, hookEnv: string[]): PlanHook[] {
   const out: PlanHook[] = [];
   for (const kind of ['createContainer', 'startContainer'] as const)
-    for (const h of config.hooks?.[kind] ?? [])
-      out.push({ kind, path: h.path, args: h.args ?? [h.path], env: h.env ?? [], timeout: h.timeout ?? 0 });
+    for (const h of config.hooks?.[kind] ?? []) {
+      const env = h.env ?? (kind === 'startContainer' ? (config.process?.env ?? []) : hookEnv);
+      out.push({ kind, path: h.path, args: h.args?.length ? h.args : [h.path], env, timeout: h.timeout ?? 0 });
+    }
   return out;
 }
 
@@ -143,7 +149,7 @@ export function buildPlan(config: Spec, ctx: PlanContext): LaunchPlan {
     seccomp: linux.seccomp ? ctx.compileSeccomp(linux.seccomp) : undefined,
     consoleSocket: p.terminal ? ctx.consoleSocket : undefined,
     stateDir: ctx.stateDir,
-    hooks: planHooks(config),
+    hooks: planHooks(config, ctx.hookEnv ?? []),
     sessionKeyring: ctx.noNewKeyring ? undefined : ctx.id,
     personality: linux.personality ? PERSONALITY[linux.personality.domain] : undefined,
     apparmorProfile: process.apparmorProfile || undefined,

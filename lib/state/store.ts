@@ -28,6 +28,8 @@ export interface StoredState {
   cgroup: { path: string; dirs: string[] };
   /** The validated config; start, exec and delete read hooks and defaults from it. */
   config: Spec;
+  /** Created with --no-new-keyring: exec joins no session keyring either. */
+  noNewKeyring?: boolean;
 }
 
 export function stateDir(root: string, id: string): string {

@@ -6,12 +6,14 @@ void InitProcess(Napi::Env env, Napi::Object exports);
 void InitFs(Napi::Env env, Napi::Object exports);
 void InitSeccomp(Napi::Env env, Napi::Object exports);
 void InitBpf(Napi::Env env, Napi::Object exports);
+void InitTerminal(Napi::Env env, Napi::Object exports);
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitProcess(env, exports);
   InitFs(env, exports);
   InitSeccomp(env, exports);
   InitBpf(env, exports);
+  InitTerminal(env, exports);
   return exports;
 }
 

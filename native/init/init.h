@@ -145,6 +145,7 @@ void finish_rootfs(struct plan *p);
 void setup_devices(struct plan *p, int rootfd);
 
 /* terminal.c */
+extern int console_fd; /* the console socket, when a terminal is asked for */
 void connect_console(struct plan *p);
 void setup_terminal(struct plan *p, bool console_dev);
 
@@ -153,6 +154,7 @@ void run_hooks(struct plan *p, uint32_t kind, const char *state_json);
 
 /* process.c */
 void apply_sysctls(struct plan *p);
+void apply_oom_score_adj(struct plan *p);
 void apply_process_attrs(struct plan *p);
 void apply_rlimits(struct plan *p);
 void load_seccomp(struct plan *p);

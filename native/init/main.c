@@ -125,23 +125,33 @@ static _Noreturn void container_create(struct plan *p, int statedir) {
 }
 
 static _Noreturn void container_exec(struct plan *p) {
+  /* A container without a mount namespace has only its chroot to give us. */
+  if (p->rootfs && (chdir(p->rootfs) < 0 || chroot(".") < 0)) fail("chroot", p->rootfs, errno, "enter the container's root");
   setup_terminal(p, false);
   const char *path = setup_process(p);
   commit_and_exec(p, path, -1, NULL);
 }
 
-int main(void) {
-  const char *fdenv = getenv("_CAPSA_SYNC_FD");
+static long env_fd(const char *name) {
+  const char *v = getenv(name);
   char *end;
-  long fd = fdenv ? strtol(fdenv, &end, 10) : -1;
-  if (!fdenv || *end || fd < 3 || fd > 65535) {
+  long fd = v ? strtol(v, &end, 10) : -1;
+  return v && !*end && fd >= 3 && fd <= 65535 ? fd : -1;
+}
+
+int main(void) {
+  long fd = env_fd("_CAPSA_SYNC_FD");
+  if (fd < 0) {
     dprintf(2, "capsa-init is started by capsa, not by hand\n");
     return 1;
   }
   sync_fd = first_private_fd = (int)fd;
+  /* The console socket capsa made for a foreground terminal, if any, comes right after. */
+  if (env_fd("_CAPSA_CONSOLE_FD") == fd + 1) console_fd = sync_fd + 1;
   /* Whatever the parent leaked is closed now; the preserved fds (3 .. sync_fd-1) stay. */
-  syscall(SYS_close_range, sync_fd + 1, ~0U, 0);
+  syscall(SYS_close_range, (console_fd >= 0 ? console_fd : sync_fd) + 1, ~0U, 0);
   if (fcntl(sync_fd, F_SETFD, FD_CLOEXEC) < 0) fail("init", NULL, errno, "set FD_CLOEXEC on the sync socket");
+  if (console_fd >= 0 && fcntl(console_fd, F_SETFD, FD_CLOEXEC) < 0) fail("init", NULL, errno, "set FD_CLOEXEC on the console socket");
   for (int i = 3; i < sync_fd; i++)
     if (fcntl(i, F_SETFD, 0) < 0) fail("init", NULL, errno, "preserved fd %d", i);
   umask(0);
@@ -153,6 +163,12 @@ int main(void) {
   if (plan_parse(m.body, m.len, &plan, &why) < 0) fail("plan", NULL, EPROTO, "%s", why);
   struct plan *p = &plan;
 
+  /* A process that joins a running container stays out of reach of its processes (no
+   * ptrace, no /proc/PID/{exe,fd,mem}) until execve makes it theirs (CVE-2019-5736). */
+  if (p->mode == CAPSA_MODE_EXEC && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("init", NULL, errno, "PR_SET_DUMPABLE");
+  /* Written while still in the runtime's user namespace: a non-dumpable process in the
+   * container's would find /proc/self owned by a root it does not map. */
+  if (p->mode == CAPSA_MODE_EXEC) apply_oom_score_adj(p);
   die_with_parent();
   connect_console(p);
   /* Opened while we are still the runtime's root: later, in a user namespace, only the

@@ -78,13 +78,17 @@ void apply_rlimits(struct plan *p) {
   }
 }
 
+void apply_oom_score_adj(struct plan *p) {
+  if (!p->has_oom_score_adj) return;
+  char v[32];
+  snprintf(v, sizeof v, "%lld", (long long)p->oom_score_adj);
+  if (write_proc("/proc/self/oom_score_adj", v) < 0) fail("oomScoreAdj", "/proc/self/oom_score_adj", errno, "write %s", v);
+  p->has_oom_score_adj = false;
+}
+
 /* Settings that belong to the process and need privileges: applied before the user switch. */
 void apply_process_attrs(struct plan *p) {
-  if (p->has_oom_score_adj) {
-    char v[32];
-    snprintf(v, sizeof v, "%lld", (long long)p->oom_score_adj);
-    if (write_proc("/proc/self/oom_score_adj", v) < 0) fail("oomScoreAdj", "/proc/self/oom_score_adj", errno, "write %s", v);
-  }
+  apply_oom_score_adj(p);
   if (p->session_keyring) {
     long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->session_keyring);
     /* Keyrings are not namespaced; where the kernel refuses (ENOSYS, EPERM under some

@@ -1,12 +1,18 @@
 /* A pty made inside the container: its master goes to the console socket (SCM_RIGHTS, as
- * runc sends it), its peer becomes the controlling terminal on fds 0-2 and /dev/console. */
+ * runc sends it), its peer becomes the controlling terminal on fds 0-2 and /dev/console.
+ * The console socket is either a path given by the caller (--console-socket), connected to
+ * while still in the runtime's namespaces, or a socket capsa made itself and handed over as
+ * an inherited fd (foreground run and exec with a terminal). */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -19,9 +25,8 @@
 
 int console_fd = -1;
 
-/* Connects to the console socket while its path is still visible (runtime mount namespace). */
 void connect_console(struct plan *p) {
-  if (!p->terminal || !p->console_socket) return;
+  if (!p->terminal || !p->console_socket || console_fd >= 0) return;
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(p->console_socket) >= sizeof addr.sun_path) fail("console", p->console_socket, ENAMETOOLONG, "socket path");
   strcpy(addr.sun_path, p->console_socket);
@@ -30,9 +35,10 @@ void connect_console(struct plan *p) {
     fail("console", p->console_socket, errno, "connect");
 }
 
-static void send_master(int master) {
-  char name[] = "/dev/ptmx";
-  struct iovec iov = {.iov_base = name, .iov_len = sizeof name};
+/* runc's message: the data is the name of the file sent (no NUL), the fd rides along as the
+ * only SCM_RIGHTS. containerd (go-runc's RecvFile) and conmon read exactly this. */
+static void send_master(int master, const char *name) {
+  struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
   union {
     char buf[CMSG_SPACE(sizeof(int))];
     struct cmsghdr align;
@@ -45,9 +51,27 @@ static void send_master(int master) {
   c->cmsg_len = CMSG_LEN(sizeof(int));
   memcpy(CMSG_DATA(c), &master, sizeof master);
   ssize_t n;
-  do n = sendmsg(console_fd, &msg, 0);
+  do n = sendmsg(console_fd, &msg, MSG_NOSIGNAL);
   while (n < 0 && errno == EINTR);
   if (n < 0) fail("console", NULL, errno, "send the pty master");
+}
+
+/* The multiplexer of the container's own devpts, checked to be the real thing: a rootfs that
+ * put a fake /dev/pts/ptmx (or a symlink) there must not get us to open something else. */
+static int open_ptmx(void) {
+  const char *path = "/dev/pts/ptmx";
+  int h = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (h < 0) fail("console", path, errno, "open (is devpts mounted at /dev/pts?)");
+  struct stat st;
+  struct statfs sfs;
+  if (fstat(h, &st) < 0 || fstatfs(h, &sfs) < 0) fail("console", path, errno, "stat");
+  if (sfs.f_type != DEVPTS_SUPER_MAGIC || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(5, 2) || st.st_ino != 2)
+    fail("console", path, EXDEV, "is not the ptmx of a devpts mount");
+  char fdp[32];
+  int master = open(fdpath(h, fdp), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) fail("console", path, errno, "open");
+  close(h);
+  return master;
 }
 
 /* /dev/console becomes the pty. What the rootfs put there is checked first: a symlink must
@@ -71,18 +95,17 @@ static void bind_console(int peer) {
 void setup_terminal(struct plan *p, bool console_dev) {
   if (!p->terminal) return;
   if (console_fd < 0) fail("console", NULL, EINVAL, "terminal requested without a console socket");
-  int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0) fail("console", "/dev/ptmx", errno, "open");
+  int master = open_ptmx();
   int unlock = 0;
-  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail("console", "/dev/ptmx", errno, "unlock the pty");
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail("console", "/dev/pts/ptmx", errno, "unlock the pty");
   int peer = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (peer < 0) fail("console", "/dev/ptmx", errno, "open the pty peer");
-  if (p->console_width || p->console_height) {
+  if (peer < 0) fail("console", "/dev/pts/ptmx", errno, "open the pty peer");
+  if (p->console_width && p->console_height) {
     struct winsize ws = {.ws_row = (unsigned short)p->console_height, .ws_col = (unsigned short)p->console_width};
     if (ioctl(master, TIOCSWINSZ, &ws) < 0) fail("console", NULL, errno, "set the window size");
   }
   if (console_dev) bind_console(peer);
-  send_master(master);
+  send_master(master, "/dev/pts/ptmx");
   close(master);
   close(console_fd);
   console_fd = -1;

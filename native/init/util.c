@@ -24,7 +24,8 @@ static void report(uint16_t type, const char *step, const char *path, int err, c
   }
   /* After COMMIT nobody listens on the socket: `start` reads errors from the fifo. */
   char line[4096];
-  int n = snprintf(line, sizeof line, "%c%s%s%s: %s%s%s", CAPSA_FIFO_ERR, step, path ? " " : "", path ? path : "", text,
+  /* The parent's CapsaError format: "step: path: what: why". */
+  int n = snprintf(line, sizeof line, "%c%s: %s%s%s%s%s", CAPSA_FIFO_ERR, step, path ? path : "", path ? ": " : "", text,
                    err ? ": " : "", err ? strerror(err) : "");
   if (n < 0) return;
   if ((size_t)n >= sizeof line) n = sizeof line - 1;

@@ -1,8 +1,8 @@
 // Running the real bin/capsa in tests, each test file with its own --root and cgroup parent,
 // and removing whatever a test leaves.
-import { spawnSync, SpawnSyncOptions } from 'node:child_process';
+import { ChildProcess, spawn, SpawnOptions, spawnSync, SpawnSyncOptions } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedRootfs } from './rootfs';
 
@@ -39,19 +39,38 @@ export class Env {
 
   /** Runs capsa with stdout and stderr in files, not pipes: a container inherits them from
    *  create, and a pipe would keep us waiting until it exits (as the runtime-tools suite does).
-   *  `opts.input`, when given, is the command's stdin. */
-  run(args: string[], opts: SpawnSyncOptions = {}): Result {
+   *  `opts.input`, when given, is the command's stdin; `opts.extraFds` become its fds 3, 4, ... */
+  run(args: string[], opts: SpawnSyncOptions & { extraFds?: number[] } = {}): Result {
     const dir = mkdtempSync(join(tmpdir(), 'capsa-out-'));
     const [o, e] = [openSync(join(dir, 'out'), 'w+'), openSync(join(dir, 'err'), 'w+')];
     try {
+      const { extraFds = [], ...rest } = opts;
       const stdin = opts.input === undefined ? 'ignore' : 'pipe';
-      const r = spawnSync(CAPSA, ['--root', this.root, ...args], { timeout: 30000, stdio: [stdin, o, e], ...opts });
+      const r = spawnSync(CAPSA, ['--root', this.root, ...args], { timeout: 30000, stdio: [stdin, o, e, ...extraFds], ...rest });
       return { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
     } finally {
       closeSync(o);
       closeSync(e);
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  /** Starts capsa without waiting (to signal it, or to drive its terminal); stdout and stderr
+   *  go to files as in run(), unless `opts.stdio` says otherwise. */
+  start(args: string[], opts: SpawnOptions = {}): { child: ChildProcess; done: Promise<Result> } {
+    const dir = mkdtempSync(join(tmpdir(), 'capsa-out-'));
+    const [o, e] = [openSync(join(dir, 'out'), 'w+'), openSync(join(dir, 'err'), 'w+')];
+    const child = spawn(CAPSA, ['--root', this.root, ...args], { stdio: ['ignore', o, e], ...opts });
+    closeSync(o);
+    closeSync(e);
+    const done = new Promise<Result>((resolve) =>
+      child.on('exit', (code, signal) => {
+        const r = { status: code ?? (signal ? 128 + osConstants.signals[signal] : null), stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+        rmSync(dir, { recursive: true, force: true });
+        resolve(r);
+      }),
+    );
+    return { child, done };
   }
 
   /** A bundle for container `id`, its config derived from the base below, changed by `edit`. */

@@ -120,12 +120,14 @@ t.test('hooks for capsa-init, time offsets, rootfs propagation', async (t) => {
       c.linux!.timeOffsets = { monotonic: { secs: 5, nanosecs: 10 } };
       c.linux!.rootfsPropagation = 'rshared';
     }),
-    ctx,
+    { ...ctx, hookEnv: ['RUNTIME=1'] },
   );
   t.same(p.hooks, [
-    { kind: 'createContainer', path: '/bin/a', args: ['a', '1'], env: [], timeout: 3 },
-    { kind: 'startContainer', path: '/bin/b', args: ['/bin/b'], env: [], timeout: 0 },
-  ]);
+    { kind: 'createContainer', path: '/bin/a', args: ['a', '1'], env: ['RUNTIME=1'], timeout: 3 },
+    { kind: 'startContainer', path: '/bin/b', args: ['/bin/b'], env: ['PATH=/bin'], timeout: 0 },
+  ], 'without an env of its own: createContainer gets the runtime\'s, startContainer the process\'s (runc)');
+  const own = buildPlan(config((c) => (c.hooks = { startContainer: [{ path: '/bin/b', args: [], env: ['X=1'] }] })), ctx);
+  t.same(own.hooks[0], { kind: 'startContainer', path: '/bin/b', args: ['/bin/b'], env: ['X=1'], timeout: 0 }, 'an empty args list means the path');
   t.equal(p.timeOffsets, 'monotonic 5 10\n');
   t.equal(p.rootfsPropagation, MS.SHARED | MS.REC);
 });
