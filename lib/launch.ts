@@ -141,11 +141,11 @@ export function launch(plan: LaunchPlan, preserveFds: number, hooks: LaunchHooks
     }
     hooks.commit(pid);
     send(parentEnd, new Writer().message(Msg.COMMIT));
-    if (plan.mode === 'exec') {
-      // The socket closes on execve; an ERROR before that means the exec failed.
-      const m = receive(parentEnd);
-      if (m?.type === Msg.ERROR) throw initError(m.attrs);
-    }
+    // capsa-init clears its PDEATHSIG on COMMIT, then closes the socket (create) or execs
+    // (exec): until the socket closes, our exit would kill it. An ERROR instead means the
+    // exec failed.
+    const m = receive(parentEnd);
+    if (m?.type === Msg.ERROR) throw initError(m.attrs);
     return pid;
   } catch (e) {
     // Hanging up first: a capsa-init blocked on the socket then exits by itself.

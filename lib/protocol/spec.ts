@@ -33,7 +33,7 @@
  *                                    ←       READY
  *   write state.json and pid file,
  *   COMMIT                           →       clear PDEATHSIG, close the socket, block on the
- *                                            exec fifo until `start`
+ *   (then wait until it closes)              exec fifo until `start`
  * Any step may instead answer ERROR{STEP, PATH, ERRNO, MSG}, after which init exits.
  */
 
