@@ -212,6 +212,8 @@ else {
 
   t.test('nothing is left of container x1 after delete', async (t) => {
     t.equal(env.run(['delete', '--force', 'x1']).status, 0);
+    // The killed init leaves the cgroup before it is a zombie: give it that moment.
+    await waitFor(() => leftovers(env, 'x1', x.pid).length === 0, 2000).catch(() => {});
     t.same(leftovers(env, 'x1', x.pid), []);
     t.same(readdirSync(env.root), []);
     rmSync(join(x.bundle, 'process.json'), { force: true });
