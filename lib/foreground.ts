@@ -6,13 +6,13 @@ import { native } from './native';
 import type { HostConsole } from './terminal';
 
 // Every signal a process can catch, as runc forwards them, but SIGCHLD (ours), SIGURG
-// (runtime noise), SIGWINCH (a resize, with a terminal) and the fault signals (SIGSEGV, SIGBUS,
-// SIGFPE, SIGILL: a real one in capsa itself must not be turned into a listener call).
-// Realtime signals have no name in Node and cannot be listened for.
+// (runtime noise), SIGWINCH (a resize, with a terminal), SIGPROF (V8's profiler tick) and the
+// fault signals (SIGSEGV, SIGBUS, SIGFPE, SIGILL: a real one in capsa itself must not be
+// turned into a listener call). Realtime signals have no name in Node and cannot be listened for.
 export const FORWARDED: NodeJS.Signals[] = [
   'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTRAP', 'SIGABRT', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM',
   'SIGTERM', 'SIGSTKFLT', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGXCPU', 'SIGXFSZ',
-  'SIGVTALRM', 'SIGPROF', 'SIGIO', 'SIGPWR', 'SIGSYS',
+  'SIGVTALRM', 'SIGIO', 'SIGPWR', 'SIGSYS',
 ];
 
 /** Exit status as a shell reports it: the code, or 128 + the signal that killed it. */
