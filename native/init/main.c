@@ -166,9 +166,10 @@ int main(void) {
   /* A process that joins a running container stays out of reach of its processes (no
    * ptrace, no /proc/PID/{exe,fd,mem}) until execve makes it theirs (CVE-2019-5736). */
   if (p->mode == CAPSA_MODE_EXEC && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail("init", NULL, errno, "PR_SET_DUMPABLE");
-  /* Written while still in the runtime's user namespace: a non-dumpable process in the
-   * container's would find /proc/self owned by a root it does not map. */
-  if (p->mode == CAPSA_MODE_EXEC) apply_oom_score_adj(p);
+  /* Written here, in the runtime's user namespace, and inherited: in the container's, a
+   * non-dumpable process (exec, or any after its ids changed) finds /proc/self owned by a
+   * root it does not map (runc writes it from its stage 0 too). */
+  apply_oom_score_adj(p);
   die_with_parent();
   connect_console(p);
   /* Opened while we are still the runtime's root: later, in a user namespace, only the
