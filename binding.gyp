@@ -26,12 +26,21 @@
         "native/init/namespaces.c",
         "native/init/process.c",
         "native/init/proto.c",
+        "native/init/seccomp.c",
         "native/init/terminal.c",
         "native/init/util.c"
       ],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers", "-fno-strict-aliasing"],
       "ldflags": ["-static", "-s"]
+    },
+    {
+      "target_name": "capsa-test-probe",
+      "type": "executable",
+      "sources": ["native/test/probe.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+      "ldflags": ["-static"]
     }
   ]
 }

@@ -18,6 +18,7 @@ import { loadConfig } from './spec/load';
 import { checkId } from './state/id';
 import { writePidFile } from './state/pidfile';
 import { procStat } from './state/proc';
+import type { StateDoc } from './state/status';
 import { fifoPath, Lock, makeStateDir, StoredState, STATE_VERSION, stateDir, writeState } from './state/store';
 import { checkTerminal } from './terminal';
 
@@ -97,6 +98,7 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
         state.pid = pid;
         writeState(dir, state);
       },
+      listenerState: (pid) => listenerState(c.doc('creating'), pid, config.linux?.seccomp?.listenerMetadata),
       createHooks: (pid) => {
         // These hooks come after step 2 of the lifecycle: the status is "created" (runc too).
         const doc = { ...c.doc('created'), pid };
@@ -128,6 +130,14 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
 /** The runtime's environment, which hooks without an `env` of their own get (as in runc). */
 function hookEnv(): string[] {
   return Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+}
+
+/** The container process state of config-linux.md, which the seccomp agent receives. */
+export function listenerState(state: StateDoc, pid: number, metadata: string | undefined): string {
+  const doc: Record<string, unknown> = { ociVersion: state.ociVersion, fds: ['seccompFd'], pid };
+  if (metadata) doc.metadata = metadata;
+  doc.state = { ...state, pid };
+  return JSON.stringify(doc);
 }
 
 function realRootfs(bundle: string, path: string): string {

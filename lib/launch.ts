@@ -17,6 +17,9 @@ export interface LaunchHooks {
   placeInCgroup(pid: number): void;
   /** The container process exists (its pid in our namespace). */
   onPid?(pid: number): void;
+  /** The container process state (config-linux.md) that goes to the seccomp agent with the
+   *  listener fd; asked for when the plan has a listener. */
+  listenerState?(pid: number): string;
   /** Run prestart and createRuntime hooks; return the state document for init's own hooks. */
   createHooks?(pid: number): string;
   /** READY: record the container (state.json, pid file) before init may outlive us. */
@@ -129,7 +132,12 @@ export function launch(plan: LaunchPlan, preserveFds: number, hooks: LaunchHooks
         stage0 = 0;
         if (st.code !== 0) throw new CapsaError('init', `capsa-init stage 0 exited with ${st.code ?? `signal ${st.signal}`}`);
         hooks.onPid?.(pid);
-        send(parentEnd, new Writer().message(Msg.CONTINUE));
+        const go = new Writer();
+        if (plan.seccomp?.listenerPath) {
+          if (!hooks.listenerState) throw new CapsaError('seccomp', 'no container process state for the seccomp agent');
+          go.str('SECCOMP_STATE', hooks.listenerState(pid));
+        }
+        send(parentEnd, go.message(Msg.CONTINUE));
       } else if (m.type === Msg.HOOKS_REQUEST) {
         const state = hooks.createHooks?.(pid) ?? '{}';
         send(parentEnd, new Writer().str('STATE_JSON', state).message(Msg.HOOKS_DONE));

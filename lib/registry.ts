@@ -21,7 +21,7 @@ export const registry = {
     archs: Object.keys(ARCHES),
     flags: Object.keys(FLAGS),
   },
-  seccompNotify: false,
+  seccompNotify: true,
   apparmor: false,
   selinux: false,
   intelRdt: false,
@@ -38,7 +38,6 @@ export function unsupported(config: Spec): { pointer: string; what: string }[] {
   const p = config.process;
   const l = config.linux;
   const no = (cond: unknown, pointer: string, what: string) => cond !== undefined && cond !== null && out.push({ pointer, what });
-  if (!registry.seccompNotify) no(l?.seccomp?.listenerPath || undefined, '/linux/seccomp/listenerPath', 'seccomp user notification');
   if (!registry.intelRdt) no(l?.intelRdt, '/linux/intelRdt', 'Intel RDT');
   if (!registry.memoryPolicy) no(l?.memoryPolicy, '/linux/memoryPolicy', 'memory policy');
   if (!registry.netDevices) no(l?.netDevices, '/linux/netDevices', 'network devices');

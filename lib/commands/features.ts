@@ -1,5 +1,7 @@
+import { native } from '../native';
 import { out } from '../output';
 import { registry } from '../registry';
+import { supportedFlags } from '../seccomp';
 
 /** The runtime-spec features document (features.md), built from the registry alone. */
 export function features(): void {
@@ -19,7 +21,8 @@ export function features(): void {
         operators: r.seccomp.operators,
         archs: r.seccomp.archs,
         knownFlags: r.seccomp.flags,
-        supportedFlags: r.seccomp.flags,
+        // What this kernel accepts (asked of seccomp(2) itself).
+        supportedFlags: supportedFlags(native()),
       },
       apparmor: { enabled: r.apparmor },
       selinux: { enabled: r.selinux },

@@ -56,6 +56,8 @@ export interface Native {
   /** Copies input → master and master → output until the pty has no peer left, or, once
    *  `stopFd` is readable, until the master has been quiet for 100 ms. */
   proxyConsole(master: number, input: number, output: number, stopFd: number): Promise<void>;
+  /** Whether the kernel knows these SECCOMP_FILTER_FLAG_* bits (nothing is installed). */
+  seccompFlagSupported(flags: number): boolean;
 }
 
 export interface SeccompRule {

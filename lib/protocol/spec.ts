@@ -25,7 +25,7 @@
  *   write uid_map/gid_map, MAPS_DONE →
  *                                            unshare(rest), fork the container process
  *                                    ←       PID{PID}, stage 0 exits
- *   reap stage 0, CONTINUE           →       (container process) set PDEATHSIG, check ppid
+ *   reap stage 0, CONTINUE{SECCOMP_STATE} →  (container process) set PDEATHSIG, check ppid
  *                                            mounts, devices
  *                                    ←       HOOKS_REQUEST          (only with hooks)
  *   prestart + createRuntime hooks,
@@ -34,6 +34,10 @@
  *   write state.json and pid file,
  *   COMMIT                           →       clear PDEATHSIG, close the socket, block on the
  *   (then wait until it closes)              exec fifo until `start`
+ * With SECCOMP_LISTENER, stage 0 connects to that socket before it enters any namespace; once
+ * the filter is loaded (with SECCOMP_FILTER_FLAG_NEW_LISTENER) the container process sends
+ * the listener fd (SCM_RIGHTS) and SECCOMP_STATE, the container process state of
+ * config-linux.md, in one sendmsg on that connection, and closes it.
  * Any step may instead answer ERROR{STEP, PATH, ERRNO, MSG}, after which init exits.
  */
 
@@ -166,6 +170,8 @@ export const Attr = {
   PID: { id: 120, kind: 'u32', doc: 'a pid in the runtime pid namespace' },
   // HOOKS_DONE
   STATE_JSON: { id: 121, kind: 'str', doc: 'the state document given to hooks on stdin' },
+  // CONTINUE
+  SECCOMP_STATE: { id: 122, kind: 'str', doc: 'the container process state (JSON) for the seccomp agent, with SECCOMP_LISTENER' },
   // ERROR, WARNING
   E_STEP: { id: 130, kind: 'str', doc: 'the setup step that failed' },
   E_PATH: { id: 131, kind: 'str', doc: 'the path or value it failed on' },

@@ -436,6 +436,8 @@ function checkSeccomp(r: Report, s: LinuxSeccomp): void {
     r.add(`${base}/defaultErrnoRet`, `applies only to SCMP_ACT_ERRNO and SCMP_ACT_TRACE, not ${s.defaultAction}`);
   if (s.listenerMetadata && !s.listenerPath) r.add(`${base}/listenerMetadata`, 'must not be set without listenerPath');
   const syscalls = s.syscalls ?? [];
+  // A path on the host (abstract sockets, "@name", are not paths); ignored without NOTIFY.
+  if (s.listenerPath && syscalls.some((c) => c.action === 'SCMP_ACT_NOTIFY')) absolute(r, `${base}/listenerPath`, s.listenerPath);
   if (!s.listenerPath && syscalls.some((c) => c.action === 'SCMP_ACT_NOTIFY'))
     r.add(`${base}/listenerPath`, 'is required when an action is SCMP_ACT_NOTIFY');
   syscalls.forEach((c, i) => {

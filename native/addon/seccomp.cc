@@ -1,7 +1,9 @@
 // Compiles a seccomp profile to a classic BPF program with libseccomp, in the parent: the
 // container's init only loads the bytes, and never links libseccomp.
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <memory>
@@ -126,9 +128,19 @@ Napi::Value Version(const Napi::CallbackInfo &info) {
   return Napi::String::New(info.Env(), std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro));
 }
 
+// flagSupported(flags): whether this kernel knows these SECCOMP_FILTER_FLAG_* bits. seccomp(2)
+// checks the flags before it reads the program, so a NULL program answers EFAULT for known
+// flags and EINVAL for unknown ones, and installs nothing.
+Napi::Value FlagSupported(const Napi::CallbackInfo &info) {
+  unsigned int flags = info[0].As<Napi::Number>().Uint32Value();
+  long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, nullptr);
+  return Napi::Boolean::New(info.Env(), r < 0 && errno == EFAULT);
+}
+
 }  // namespace
 
 void InitSeccomp(Napi::Env env, Napi::Object exports) {
   exports.Set("seccompCompile", Napi::Function::New(env, Compile));
   exports.Set("seccompVersion", Napi::Function::New(env, Version));
+  exports.Set("seccompFlagSupported", Napi::Function::New(env, FlagSupported));
 }

@@ -90,6 +90,7 @@ struct plan {
   size_t seccomp_len;
   uint32_t seccomp_flags;
   const char *seccomp_listener;
+  const char *seccomp_state; /* from CONTINUE, for the agent */
   bool terminal;
   const char *console_socket;
   uint32_t console_width, console_height;
@@ -149,6 +150,10 @@ extern int console_fd; /* the console socket, when a terminal is asked for */
 void connect_console(struct plan *p);
 void setup_terminal(struct plan *p, bool console_dev);
 
+/* seccomp.c */
+void connect_listener(struct plan *p);
+void load_seccomp(struct plan *p);
+
 /* hooks.c */
 void run_hooks(struct plan *p, uint32_t kind, const char *state_json);
 
@@ -157,7 +162,6 @@ void apply_sysctls(struct plan *p);
 void apply_oom_score_adj(struct plan *p);
 void apply_process_attrs(struct plan *p);
 void apply_rlimits(struct plan *p);
-void load_seccomp(struct plan *p);
 void switch_user(struct plan *p);
 const char *resolve_exec(struct plan *p);
 void default_home(struct plan *p);

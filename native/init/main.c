@@ -172,6 +172,7 @@ int main(void) {
   apply_oom_score_adj(p);
   die_with_parent();
   connect_console(p);
+  connect_listener(p);
   /* Opened while we are still the runtime's root: later, in a user namespace, only the
    * fifo inside it (mode 0622) needs to be reachable. */
   int statedir = -1;
@@ -186,7 +187,9 @@ int main(void) {
   }
   /* The container process. Stage 0 has exited; once the parent (a subreaper) has reaped it,
    * it tells us to go on. */
-  expect(CAPSA_MSG_CONTINUE, NULL);
+  struct msg go;
+  expect(CAPSA_MSG_CONTINUE, &go);
+  p->seccomp_state = msg_str(&go, CAPSA_A_SECCOMP_STATE);
   die_with_parent();
   if (p->mode == CAPSA_MODE_CREATE) container_create(p, statedir);
   container_exec(p);

@@ -1,12 +1,10 @@
 /* The process's own settings: sysctls, rlimits, scheduling, keyring, user and groups,
- * capabilities, no_new_privs, seccomp, and finding the executable. */
+ * capabilities, and finding the executable. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
 #include <linux/magic.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,13 +98,6 @@ void apply_process_attrs(struct plan *p) {
   if (p->has_personality && personality(p->personality) < 0) fail("personality", NULL, errno, "0x%x", p->personality);
   if (p->has_ioprio && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, p->ioprio) < 0)
     fail("ioPriority", NULL, errno, "ioprio_set 0x%x", p->ioprio);
-}
-
-void load_seccomp(struct plan *p) {
-  if (!p->seccomp_prog) return;
-  struct sock_fprog prog = {.len = (unsigned short)(p->seccomp_len / 8), .filter = (struct sock_filter *)p->seccomp_prog};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, p->seccomp_flags, &prog) < 0)
-    fail("seccomp", NULL, errno, "load the filter (%zu instructions, flags 0x%x)", p->seccomp_len / 8, p->seccomp_flags);
 }
 
 static const char *const cap_names[] = {

@@ -27,12 +27,20 @@ export function skipReason(): string | undefined {
   return undefined;
 }
 
+export interface EnvOptions {
+  /** A command capsa runs under (its argv is appended), e.g. a seccomp filter wrapper. */
+  wrap?: string[];
+}
+
 export class Env {
   readonly root: string;
   readonly cgroupParent: string;
   private bundles: string[] = [];
 
-  constructor(name: string) {
+  constructor(
+    name: string,
+    private readonly opts: EnvOptions = {},
+  ) {
     this.root = `/run/capsa-test-${name}-${process.pid}`;
     this.cgroupParent = `/capsa-test-${name}-${process.pid}`;
   }
@@ -46,7 +54,8 @@ export class Env {
     try {
       const { extraFds = [], ...rest } = opts;
       const stdin = opts.input === undefined ? 'ignore' : 'pipe';
-      const r = spawnSync(CAPSA, ['--root', this.root, ...args], { timeout: 30000, stdio: [stdin, o, e, ...extraFds], ...rest });
+      const [cmd, ...pre] = [...(this.opts.wrap ?? []), CAPSA];
+      const r = spawnSync(cmd, [...pre, '--root', this.root, ...args], { timeout: 30000, stdio: [stdin, o, e, ...extraFds], ...rest });
       return { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
     } finally {
       closeSync(o);
