@@ -25,6 +25,7 @@
         "native/init/mounts.c",
         "native/init/namespaces.c",
         "native/init/process.c",
+        "native/init/procfs.c",
         "native/init/proto.c",
         "native/init/seccomp.c",
         "native/init/terminal.c",
@@ -41,6 +42,15 @@
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-std=gnu11", "-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
       "ldflags": ["-static"]
+    },
+    {
+      "target_name": "capsa-test-fuzz-proto",
+      "type": "executable",
+      "sources": ["native/test/fuzz_proto.c", "native/init/proto.c", "native/init/util.c"],
+      "defines": ["_GNU_SOURCE"],
+      "cflags": ["-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Wno-missing-field-initializers",
+                 "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"],
+      "ldflags": ["-fsanitize=address,undefined"]
     }
   ]
 }

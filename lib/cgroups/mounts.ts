@@ -45,5 +45,8 @@ export function cgroupMounts(layout: Hierarchies, path: string, m: PlanMount, cg
       out.push({ ...base, source: mount + path, destination, fstype: '', flags: MS.BIND | MS.REC | m.flags, data: '' });
     }
   }
+  // The tmpfs holding them is made read-only too once they are in place (as runc).
+  if (m.flags & MS.RDONLY)
+    out.push({ ...base, source: 'tmpfs', destination: m.destination, fstype: 'tmpfs', flags: MS.REMOUNT | MS.RDONLY | DEFAULT_FLAGS, data: '' });
   return out;
 }

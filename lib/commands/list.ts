@@ -3,11 +3,13 @@ import type { GlobalOptions } from '../cli';
 import { Container } from '../container';
 import { out } from '../output';
 import type { StateDoc } from '../state/status';
+import { stateRoot } from '../state/store';
 
 function containers(root: string): StateDoc[] {
+  const dir = stateRoot(root);
   let ids: string[];
   try {
-    ids = readdirSync(root).sort();
+    ids = readdirSync(dir).sort();
   } catch {
     return [];
   }

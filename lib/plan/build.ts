@@ -5,7 +5,7 @@ import { CAPABILITIES, NAMESPACE_FLAGS, RLIMITS } from '../spec/names';
 import { sysctlComponents } from '../spec/semantic';
 import { u64, type LinuxCapabilities, type LinuxSeccomp, type Process, type Spec } from '../spec/types';
 import { DEV_SYMLINKS, hostDev, planDevices } from './devices';
-import { planMount, propagationFlags } from './mounts';
+import { MS, planMount, propagationFlags } from './mounts';
 import type { Capabilities, LaunchPlan, PlanHook, PlanMount } from './types';
 
 export interface PlanContext {
@@ -114,8 +114,12 @@ export function buildPlan(config: Spec, ctx: PlanContext): LaunchPlan {
   const mounts: PlanMount[] = [];
   (config.mounts ?? []).forEach((m, i) => {
     const pm = planMount(m, i, ctx.bundle);
-    if (m.type === 'cgroup' || m.type === 'cgroup2') mounts.push(...ctx.cgroupMounts(pm, hasNs('cgroup')));
-    else mounts.push(pm);
+    if (m.type === 'cgroup' || m.type === 'cgroup2') {
+      // Read-only unless the config says "rw": a writable cgroupfs lets the container change
+      // its own limits, or more (CVE-2023-25809).
+      if (!m.options?.includes('rw')) pm.flags |= MS.RDONLY;
+      mounts.push(...ctx.cgroupMounts(pm, hasNs('cgroup')));
+    } else mounts.push(pm);
   });
 
   const setupDev = !hostDev(config.mounts ?? []);

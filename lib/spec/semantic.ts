@@ -484,10 +484,17 @@ const PROCESS_CHECKS: [keyof Process, ProcessCheck][] = [
 // Unknown names are refused, where runc only warns: a misspelt capability that silently
 // goes missing is worse than a clear error.
 function checkCapabilities(r: Report, p: Process, base: string): void {
+  const c = p.capabilities!;
   for (const set of ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const)
-    (p.capabilities![set] ?? []).forEach((n, i) => {
+    (c[set] ?? []).forEach((n, i) => {
       if (capabilityBit(n) === undefined) r.add(`${base}/capabilities/${set}/${i}`, `${describe(n)} is not a known capability`);
     });
+  // The kernel raises an ambient capability only if it is both permitted and inheritable.
+  (c.ambient ?? []).forEach((n, i) => {
+    const missing = (['inheritable', 'permitted'] as const).filter((set) => !(c[set] ?? []).includes(n));
+    if (missing.length && capabilityBit(n) !== undefined)
+      r.add(`${base}/capabilities/ambient/${i}`, `${describe(n)} must also be in ${missing.join(' and ')}: the kernel raises only those`);
+  });
 }
 
 function checkRlimits(r: Report, p: Process, base: string): void {

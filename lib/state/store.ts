@@ -1,8 +1,8 @@
 // The state directory of one container: <root>/<id>/ holding state.json (replaced atomically),
 // exec.fifo (present while the container waits for `start`), and the directory itself as the
 // lock every changing command holds (flock).
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { CapsaError, NotFoundError, sysError } from '../errors';
 import { native } from '../native';
 import type { Spec } from '../spec/types';
@@ -32,8 +32,38 @@ export interface StoredState {
   noNewKeyring?: boolean;
 }
 
+const roots = new Map<string, string>();
+
+/**
+ * The state root, checked once per process: a symlink is followed once, to the directory it
+ * names, and that directory must be ours and writable by no one else: its state.json files
+ * tell `delete` which processes to kill and which cgroups and mounts to remove. Not there yet
+ * is fine (create makes it).
+ */
+export function stateRoot(root: string): string {
+  const known = roots.get(root);
+  if (known) return known;
+  let real: string;
+  try {
+    real = realpathSync(root);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return resolve(root);
+    throw sysError('state root', e, root);
+  }
+  const st = statSync(real);
+  const uid = process.geteuid?.() ?? 0;
+  if (!st.isDirectory()) throw new CapsaError('state root', 'is not a directory', root);
+  if (st.uid !== uid) throw new CapsaError('state root', `belongs to uid ${st.uid}, not to ${uid}: refused`, root);
+  if (st.mode & 0o022) {
+    const who = [st.mode & 0o020 && 'its group', st.mode & 0o002 && 'others'].filter(Boolean).join(' and ');
+    throw new CapsaError('state root', `is writable by ${who} (mode ${(st.mode & 0o7777).toString(8)}): refused, they could plant container state there`, root);
+  }
+  roots.set(root, real);
+  return real;
+}
+
 export function stateDir(root: string, id: string): string {
-  return join(root, checkId(id));
+  return join(stateRoot(root), checkId(id));
 }
 
 export function fifoPath(dir: string): string {

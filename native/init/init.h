@@ -127,10 +127,17 @@ extern int fifo_err_fd; /* after COMMIT, errors go into exec.fifo instead */
 _Noreturn void fail(const char *step, const char *path, int err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void warn(const char *step, const char *path, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* resolve_in() modes; without one, symlinks resolve inside the root (RESOLVE_IN_ROOT). */
+#define W_NO_SYMLINKS 1 /* any symlink is an error (ELOOP) */
+#define W_NO_XDEV 2     /* crossing into another mount is an error (EXDEV) */
+int resolve_in(int root, const char *path, int flags, bool follow_last, int how);
 int open_in_root(int rootfd, const char *path, int flags, bool follow_last);
 int mkdir_in_root(int rootfd, const char *path, mode_t mode);
 int mkfile_in_root(int rootfd, const char *path);
-int write_file(const char *path, const char *data, size_t len);
+
+/* procfs.c: writes for the kernel, through a procfs nothing has covered. */
+int open_proc(const char *rel, int flags);
+int write_proc(const char *rel, const char *value, size_t len);
 char *fdpath(int fd, char buf[static 32]);
 
 /* namespaces.c */

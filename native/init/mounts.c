@@ -119,6 +119,49 @@ bool own_mount_ns(const struct plan *p) {
   return false;
 }
 
+/* The parent resolved the rootfs to a path without symlinks: one found now was swapped in
+ * since, and is refused rather than followed (it could lead anywhere on the host). */
+static int open_rootfs(const char *path, struct stat *st) {
+  int fd = resolve_in(AT_FDCWD, path, O_PATH | O_DIRECTORY, true, W_NO_SYMLINKS);
+  if (fd < 0) fail("rootfs", path, errno, "open without following symlinks");
+  if (fstat(fd, st) < 0) fail("rootfs", path, errno, "stat");
+  return fd;
+}
+
+/* Binds the rootfs onto itself through its fd, then reopens the path and checks it still is
+ * that very directory, now the mount. */
+static int bind_rootfs(struct plan *p) {
+  struct stat before, after;
+  int src = open_rootfs(p->rootfs, &before);
+  char fp[32];
+  if (mount(fdpath(src, fp), fp, NULL, MS_BIND | MS_REC, NULL) < 0) fail("rootfs", p->rootfs, errno, "bind the rootfs onto itself");
+  close(src);
+  int rootfd = open_rootfs(p->rootfs, &after);
+  if (before.st_dev != after.st_dev || before.st_ino != after.st_ino)
+    fail("rootfs", p->rootfs, EXDEV, "was replaced while it was being mounted");
+  return rootfd;
+}
+
+static bool under_dev(const char *path) {
+  return !strncmp(path, "/dev", 4) && (path[4] == 0 || path[4] == '/');
+}
+
+static bool touches_dev(const struct plan *p) {
+  if (p->devices.n || p->symlinks.n || p->terminal) return true;
+  for (size_t i = 0; i < p->mounts.n; i++)
+    if (under_dev(p->mounts.v[i].dest)) return true;
+  return false;
+}
+
+/* capsa builds /dev (its mounts, nodes, links, the console): a rootfs whose /dev is a symlink
+ * would have all of that land wherever it points, inside the rootfs but over files that are
+ * not /dev (CVE-2026-41579). Refused, as there is no right place to follow it to. */
+static void refuse_dev_symlink(int rootfd) {
+  struct stat st;
+  if (fstatat(rootfd, "dev", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+    fail("rootfs", "/dev", ELOOP, "is a symlink in the rootfs; capsa sets up /dev and does not follow it");
+}
+
 /* Returns an O_PATH fd of the rootfs, bind-mounted on itself so it can be pivoted into. "/"
  * becomes a recursive slave first, so nothing we mount propagates back to the host; the
  * configured rootfsPropagation applies to the container's root once it is "/" (pivot_into),
@@ -126,10 +169,8 @@ bool own_mount_ns(const struct plan *p) {
 int setup_rootfs(struct plan *p) {
   if (own_mount_ns(p) && mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
     fail("rootfs", "/", errno, "make / a recursive slave");
-  if (mount(p->rootfs, p->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-    fail("rootfs", p->rootfs, errno, "bind the rootfs onto itself");
-  int rootfd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0) fail("rootfs", p->rootfs, errno, "open");
+  int rootfd = bind_rootfs(p);
+  if (touches_dev(p)) refuse_dev_symlink(rootfd);
   for (size_t i = 0; i < p->mounts.n; i++) mount_one(p, rootfd, &p->mounts.v[i]);
   return rootfd;
 }

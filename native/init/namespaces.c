@@ -58,6 +58,6 @@ void enter_namespaces(struct plan *p) {
   uint64_t rest = p->clone_flags & ~(uint64_t)CLONE_NEWUSER;
   if (rest && unshare((int)rest) < 0) fail("create namespace", NULL, errno, "unshare(0x%llx)", (unsigned long long)rest);
   if ((rest & CLONE_NEWTIME) && p->time_offsets &&
-      write_file("/proc/self/timens_offsets", p->time_offsets, strlen(p->time_offsets)) < 0)
+      write_proc("self/timens_offsets", p->time_offsets, strlen(p->time_offsets)) < 0)
     fail("create namespace", "/proc/self/timens_offsets", errno, "write time offsets");
 }

@@ -136,8 +136,9 @@ static int ensure_list(struct str_list *l) {
 }
 
 static int push_str(struct str_list *l, const char *s) {
+  if (l->n >= (1u << 20)) return -1;
   const char **nv = realloc(l->v, (l->n + 2) * sizeof *nv);
-  if (!nv || l->n >= (1u << 20)) return -1;
+  if (!nv) return -1;
   nv[l->n++] = s;
   nv[l->n] = NULL;
   l->v = nv;
@@ -234,17 +235,17 @@ static int parse_hook(const struct attr *a, struct hook_entry *h, const char **w
       case CAPSA_A_H_KIND: h->kind = get32(b.data); break;
       case CAPSA_A_H_PATH: h->path = STR(&b); break;
       case CAPSA_A_H_ARG:
-        if (push_str(&h->args, STR(&b))) return *why = "out of memory", -1;
+        if (push_str(&h->args, STR(&b))) return *why = "list too long, or out of memory", -1;
         break;
       case CAPSA_A_H_ENV:
-        if (push_str(&h->env, STR(&b))) return *why = "out of memory", -1;
+        if (push_str(&h->env, STR(&b))) return *why = "list too long, or out of memory", -1;
         break;
       case CAPSA_A_H_TIMEOUT: h->timeout = get32(b.data); break;
       default: return *why = "unexpected attribute in HOOK", -1;
     }
   if (!h->path || h->path[0] != '/' || !h->kind) return *why = "HOOK without H_KIND or absolute H_PATH", -1;
-  if (!h->args.n && push_str(&h->args, h->path)) return *why = "out of memory", -1;
-  if (ensure_list(&h->env)) return *why = "out of memory", -1;
+  if (!h->args.n && push_str(&h->args, h->path)) return *why = "list too long, or out of memory", -1;
+  if (ensure_list(&h->env)) return *why = "list too long, or out of memory", -1;
   return 0;
 }
 
@@ -260,13 +261,13 @@ const char *msg_str(const struct msg *m, uint16_t type) {
 #define ITEM(list, parser)                                         \
   do {                                                             \
     void *it = PUSH(list);                                         \
-    if (!it) return *why = "out of memory", -1;                    \
+    if (!it) return *why = "list too long, or out of memory", -1;                    \
     if (parser(&a, it, why)) return -1;                            \
   } while (0)
 
 #define ADD_STR(list)                                                 \
   do {                                                                \
-    if (push_str(&(list), STR(&a))) return *why = "out of memory", -1; \
+    if (push_str(&(list), STR(&a))) return *why = "list too long, or out of memory", -1; \
   } while (0)
 
 int plan_parse(const uint8_t *body, uint32_t len, struct plan *p, const char **why) {
@@ -299,7 +300,7 @@ int plan_parse(const uint8_t *body, uint32_t len, struct plan *p, const char **w
       case CAPSA_A_GID: p->gid = get32(a.data); break;
       case CAPSA_A_ADDITIONAL_GID: {
         uint32_t *g = PUSH(p->gids);
-        if (!g) return *why = "out of memory", -1;
+        if (!g) return *why = "list too long, or out of memory", -1;
         *g = get32(a.data);
         break;
       }
@@ -338,7 +339,7 @@ int plan_parse(const uint8_t *body, uint32_t len, struct plan *p, const char **w
   if (p->mode != CAPSA_MODE_CREATE && p->mode != CAPSA_MODE_EXEC) return *why = "PLAN without a valid MODE", -1;
   if (!p->args.n) return *why = "PLAN without ARG", -1;
   if (!p->cwd || p->cwd[0] != '/') return *why = "PLAN without an absolute CWD", -1;
-  if (ensure_list(&p->env)) return *why = "out of memory", -1;
+  if (ensure_list(&p->env)) return *why = "list too long, or out of memory", -1;
   if (p->mode == CAPSA_MODE_CREATE && (!p->rootfs || !p->state_dir)) return *why = "create PLAN without ROOTFS or STATE_DIR", -1;
   return 0;
 }

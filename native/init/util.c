@@ -1,4 +1,4 @@
-/* Error reporting and path resolution confined to the container's root. */
+/* Error reporting, and path resolution confined to a root (openat2, or a walk of our own). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -56,20 +57,169 @@ char *fdpath(int fd, char buf[static 32]) {
   return buf;
 }
 
+/* Where openat2 is missing (before Linux 5.6) or refused by a seccomp filter around us
+ * (ENOSYS or EPERM, as older engines' profiles answer), paths are walked by hand. Asked once,
+ * on "/", where a working openat2 cannot fail. */
+static bool use_openat2(void) {
+  static int known; /* 1: use it, -1: walk */
+  if (!known) {
+    struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof how);
+    known = fd < 0 && (errno == ENOSYS || errno == EPERM) ? -1 : 1;
+    if (fd >= 0) close(fd);
+  }
+  return known > 0;
+}
+
+static int mount_id(int fd, uint64_t *id) {
+  struct statx stx;
+  if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0) return -1;
+  if (!(stx.stx_mask & STATX_MNT_ID)) return errno = ENOSYS, -1;
+  *id = stx.stx_mnt_id;
+  return 0;
+}
+
+#define MAX_WALK_DEPTH 256
+#define MAX_WALK_LINKS 40
+
+/* openat2's resolution done in user space: one component at a time, each opened O_NOFOLLOW
+ * relative to its parent's fd. A symlink is read and resolved by us ("/" restarts at root,
+ * ".." pops our own stack of fds and never goes above root), so the kernel never follows one:
+ * a magic link (/proc/self/fd/N) is only text here, and a component swapped for a symlink
+ * mid-way is read, not followed out of the root. */
+static int walk(int root, const char *path, int flags, bool follow_last, int how) {
+  char rest[2 * PATH_MAX];
+  if (strlen(path) >= sizeof rest) return errno = ENAMETOOLONG, -1;
+  strcpy(rest, path);
+  int stack[MAX_WALK_DEPTH];
+  int depth = 0, links = 0, fd = -1, e = 0;
+  uint64_t root_mnt = 0, mnt;
+  stack[0] = root == AT_FDCWD ? open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC) : fcntl(root, F_DUPFD_CLOEXEC, 3);
+  if (stack[0] < 0) return -1;
+  if ((how & W_NO_XDEV) && mount_id(stack[0], &root_mnt) < 0) return e = errno, close(stack[0]), errno = e, -1;
+  char *p = rest;
+  for (;;) {
+    while (*p == '/') p++;
+    if (!*p) {
+      /* The path named a directory (or the root itself). */
+      fd = openat(stack[depth], ".", (flags | O_CLOEXEC) & ~O_NOFOLLOW);
+      e = errno;
+      break;
+    }
+    char *end = p + strcspn(p, "/");
+    bool last = !end[strspn(end, "/")];
+    char name[NAME_MAX + 1];
+    if ((size_t)(end - p) > NAME_MAX) {
+      e = ENAMETOOLONG;
+      break;
+    }
+    memcpy(name, p, (size_t)(end - p));
+    name[end - p] = 0;
+    p = end;
+    if (!strcmp(name, ".")) continue;
+    if (!strcmp(name, "..")) {
+      if (depth > 0) close(stack[depth--]);
+      continue;
+    }
+    int nfd = openat(stack[depth], name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (nfd < 0) {
+      e = errno;
+      break;
+    }
+    struct stat st;
+    if (fstat(nfd, &st) < 0) {
+      e = errno;
+      close(nfd);
+      break;
+    }
+    if (S_ISLNK(st.st_mode) && (!last || follow_last)) {
+      char target[PATH_MAX];
+      ssize_t n = (how & W_NO_SYMLINKS) || ++links > MAX_WALK_LINKS ? (errno = ELOOP, -1) : readlinkat(nfd, "", target, sizeof target);
+      e = errno;
+      close(nfd);
+      if (n < 0 || n >= (ssize_t)sizeof target) {
+        e = n < 0 ? e : ENAMETOOLONG;
+        break;
+      }
+      target[n] = 0;
+      /* What is left of the path now follows the link's target. */
+      size_t tail = strlen(p);
+      if ((size_t)n + 1 + tail >= sizeof rest) {
+        e = ENAMETOOLONG;
+        break;
+      }
+      memmove(rest + n + 1, p, tail + 1);
+      memcpy(rest, target, (size_t)n);
+      rest[n] = '/';
+      p = rest;
+      if (target[0] == '/')
+        while (depth > 0) close(stack[depth--]);
+      continue;
+    }
+    if (how & W_NO_XDEV) {
+      int r = mount_id(nfd, &mnt);
+      if (r < 0 || mnt != root_mnt) {
+        e = r < 0 ? errno : EXDEV;
+        close(nfd);
+        break;
+      }
+    }
+    if (last) {
+      if (S_ISLNK(st.st_mode) && !(flags & O_PATH)) {
+        close(nfd);
+        e = ELOOP;
+      } else if ((flags & O_DIRECTORY) && !S_ISDIR(st.st_mode)) {
+        close(nfd);
+        e = ENOTDIR;
+      } else if (flags & O_PATH) {
+        fd = nfd;
+      } else {
+        /* Opened for I/O by name, in the directory we hold: a symlink swapped in meanwhile
+         * fails (O_NOFOLLOW), anything else is still inside the root. */
+        fd = openat(stack[depth], name, flags | O_NOFOLLOW | O_CLOEXEC);
+        e = errno;
+        close(nfd);
+      }
+      break;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+      close(nfd);
+      e = ENOTDIR;
+      break;
+    }
+    if (depth + 1 >= MAX_WALK_DEPTH) {
+      close(nfd);
+      e = ENAMETOOLONG;
+      break;
+    }
+    stack[++depth] = nfd;
+  }
+  while (depth >= 0) close(stack[depth--]);
+  if (fd < 0) errno = e;
+  return fd;
+}
+
+int resolve_in(int root, const char *path, int flags, bool follow_last, int how) {
+  if (!use_openat2()) return walk(root, path, flags, follow_last, how);
+  struct open_how oh = {
+      .flags = (uint64_t)(flags | O_CLOEXEC | (follow_last ? 0 : O_NOFOLLOW)),
+      .resolve = RESOLVE_NO_MAGICLINKS | (how & W_NO_SYMLINKS ? RESOLVE_NO_SYMLINKS : RESOLVE_IN_ROOT) |
+                 (how & W_NO_XDEV ? RESOLVE_NO_XDEV : 0),
+  };
+  if (root != AT_FDCWD)
+    while (*path == '/') path++;
+  if (!*path) path = ".";
+  int fd;
+  do fd = (int)syscall(SYS_openat2, root, path, &oh, sizeof oh);
+  while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+  return fd;
+}
+
 /* Opens `path` as seen from `rootfd` taken as "/": symlinks, "..", and absolute links all stay
  * inside it, and magic links (/proc/self/...) are refused, so a rootfs cannot redirect the
  * runtime to the host (CVE-2021-30465). */
 int open_in_root(int rootfd, const char *path, int flags, bool follow_last) {
-  struct open_how how = {
-      .flags = (uint64_t)(flags | O_CLOEXEC | (follow_last ? 0 : O_NOFOLLOW)),
-      .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-  };
-  while (*path == '/') path++;
-  if (!*path) path = ".";
-  int fd;
-  do fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-  while (fd < 0 && (errno == EINTR || errno == EAGAIN));
-  return fd;
+  return resolve_in(rootfd, path, flags, follow_last, 0);
 }
 
 static int split(const char *path, char *parent, size_t cap, const char **base) {
@@ -139,15 +289,4 @@ int mkfile_in_root(int rootfd, const char *path) {
   if (f < 0 && e != EEXIST) return errno = e, -1;
   if (f >= 0) close(f);
   return open_in_root(rootfd, path, O_PATH, true);
-}
-
-int write_file(const char *path, const char *data, size_t len) {
-  int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  ssize_t n = write(fd, data, len);
-  int e = errno;
-  close(fd);
-  if (n < 0) return errno = e, -1;
-  if ((size_t)n != len) return errno = EIO, -1;
-  return 0;
 }

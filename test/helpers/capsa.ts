@@ -30,6 +30,8 @@ export function skipReason(): string | undefined {
 export interface EnvOptions {
   /** A command capsa runs under (its argv is appended), e.g. a seccomp filter wrapper. */
   wrap?: string[];
+  /** --root, instead of /run/capsa-test-<name>-<pid>. */
+  root?: string;
 }
 
 export class Env {
@@ -41,7 +43,7 @@ export class Env {
     name: string,
     private readonly opts: EnvOptions = {},
   ) {
-    this.root = `/run/capsa-test-${name}-${process.pid}`;
+    this.root = opts.root ?? `/run/capsa-test-${name}-${process.pid}`;
     this.cgroupParent = `/capsa-test-${name}-${process.pid}`;
   }
 
