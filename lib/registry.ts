@@ -1,6 +1,7 @@
 // What capsa implements, in one place. The plan builder refuses whatever is not here, the
 // `features` command prints it, and tests skip on it: nothing unimplemented is advertised
 // and nothing unimplemented is silently ignored.
+import { existsSync, readFileSync } from 'node:fs';
 import { CapsaError } from './errors';
 import { MOUNT_OPTIONS } from './plan/mounts';
 import { ACTIONS, ARCHES, FLAGS, OPERATORS } from './seccomp';
@@ -32,28 +33,48 @@ export const registry = {
   netDevices: false,
 };
 
-/** Each part of `config` that asks for something capsa does not implement, as pointer + what. */
-export function unsupported(config: Spec): { pointer: string; what: string }[] {
-  const out: { pointer: string; what: string }[] = [];
+/** Which label-based LSMs the host runs (the files their runc counterparts look at). */
+export interface HostLsm {
+  apparmor: boolean;
+  selinux: boolean;
+}
+
+export function hostLsm(): HostLsm {
+  let apparmor = false;
+  try {
+    apparmor = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').startsWith('Y') && existsSync('/sys/kernel/security/apparmor');
+  } catch {
+    // no AppArmor in this kernel
+  }
+  return { apparmor, selinux: existsSync('/sys/fs/selinux/enforce') };
+}
+
+/** Each part of `config` that asks for something capsa does not implement, as pointer + why. */
+export function unsupported(config: Spec, lsm: HostLsm = hostLsm()): { pointer: string; why: string }[] {
+  const out: { pointer: string; why: string }[] = [];
   const p = config.process;
   const l = config.linux;
-  const no = (cond: unknown, pointer: string, what: string) => cond !== undefined && cond !== null && out.push({ pointer, what });
+  const no = (cond: unknown, pointer: string, what: string) =>
+    cond !== undefined && cond !== null && out.push({ pointer, why: `${what} is not supported by capsa` });
   if (!registry.intelRdt) no(l?.intelRdt, '/linux/intelRdt', 'Intel RDT');
   if (!registry.memoryPolicy) no(l?.memoryPolicy, '/linux/memoryPolicy', 'memory policy');
   if (!registry.netDevices) no(l?.netDevices, '/linux/netDevices', 'network devices');
   if (!registry.scheduler) no(p?.scheduler, '/process/scheduler', 'the scheduler setting');
   if (!registry.execCPUAffinity) no(p?.execCPUAffinity, '/process/execCPUAffinity', 'execCPUAffinity');
-  if (!registry.apparmor) no(p?.apparmorProfile || undefined, '/process/apparmorProfile', 'AppArmor (not enabled on this host)');
-  if (!registry.selinux) {
-    no(p?.selinuxLabel || undefined, '/process/selinuxLabel', 'SELinux (not enabled on this host)');
-    no(l?.mountLabel || undefined, '/linux/mountLabel', 'SELinux (not enabled on this host)');
-  }
-  if (l?.personality?.flags?.length) out.push({ pointer: '/linux/personality/flags', what: 'personality flags' });
+  // A label for an LSM the host does not run would protect nothing: that is said first.
+  const label = (value: string | undefined, pointer: string, name: 'AppArmor' | 'SELinux', active: boolean, implemented: boolean) => {
+    if (!value) return;
+    if (!active) out.push({ pointer, why: `${JSON.stringify(value)} asks for ${name}, which is not enabled on this host` });
+    else if (!implemented) out.push({ pointer, why: `${name} labels are not supported by capsa` });
+  };
+  label(p?.apparmorProfile, '/process/apparmorProfile', 'AppArmor', lsm.apparmor, registry.apparmor);
+  label(p?.selinuxLabel, '/process/selinuxLabel', 'SELinux', lsm.selinux, registry.selinux);
+  label(l?.mountLabel, '/linux/mountLabel', 'SELinux', lsm.selinux, registry.selinux);
+  if (l?.personality?.flags?.length) no(true, '/linux/personality/flags', 'personality flags');
   return out;
 }
 
 export function checkSupported(config: Spec): void {
   const u = unsupported(config);
-  if (u.length)
-    throw new CapsaError('config.json', u.map((x) => `${x.pointer}: ${x.what} is not supported by capsa`).join('; '));
+  if (u.length) throw new CapsaError('config.json', u.map((x) => `${x.pointer}: ${x.why}`).join('; '));
 }

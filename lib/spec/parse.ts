@@ -33,7 +33,37 @@ export function parseJson(text: string, what: string): unknown {
     throw new CapsaError(what, syntaxError(text, e));
   }
   if (tooDeep(doc, 1)) throw new CapsaError(what, `nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
+  // Long integers lose their last digits in a JS number: 18446744073709551616 (2^64) would
+  // pass as 2^64-1. The text is checked where it has such literals (rare: one regex test).
+  if (/\d{16}/.test(text)) checkIntegers(text, what);
   return doc;
+}
+
+const U64_MAX = 2n ** 64n - 1n;
+const I64_MIN = -(2n ** 63n);
+
+/** Refuses integer literals outside [-2^63, 2^64-1], which no field of the spec can hold. */
+function checkIntegers(text: string, what: string): void {
+  const num = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      num.lastIndex = i;
+      const m = num.exec(text);
+      if (!m) continue;
+      if (!m[1] && !m[2] && m[0].replace('-', '').length >= 16) {
+        const v = BigInt(m[0]);
+        if (v > U64_MAX || v < I64_MIN) {
+          const before = text.slice(0, i);
+          const at = `line ${before.split('\n').length}, column ${i - before.lastIndexOf('\n')}`;
+          throw new CapsaError(what, `the integer ${m[0]} at ${at} does not fit in 64 bits`);
+        }
+      }
+      i = num.lastIndex - 1;
+    }
+  }
 }
 
 function readFile(path: string, what: string): Buffer {
