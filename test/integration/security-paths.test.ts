@@ -88,8 +88,9 @@ else {
             const resolved = JSON.parse(env.run(['state', id]).stdout).rootfs as string;
             t.equal(env.run(['start', id]).status, 0);
             const out = join(dir, 'out', id);
-            for (let w = 0; w < 200 && !existsSync(out); w++) await new Promise((res) => setTimeout(res, 10));
-            const ran = existsSync(out) ? readFileSync(out, 'utf8').trim() : 'nothing';
+            const written = () => existsSync(out) && readFileSync(out, 'utf8').endsWith('\n');
+            for (let w = 0; w < 300 && !written(); w++) await new Promise((res) => setTimeout(res, 10));
+            const ran = written() ? readFileSync(out, 'utf8').trim() : 'nothing';
             t.equal(join(dir, ran, 'rootfs'), resolved, `${id}: ran in the rootfs create resolved (${resolved})`);
             seen[ran] = (seen[ran] ?? 0) + 1;
             env.run(['delete', '--force', id]);
