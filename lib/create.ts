@@ -13,12 +13,11 @@ import * as log from './log';
 import { native } from './native';
 import { buildPlan } from './plan/build';
 import { checkSupported } from './registry';
-import { compileSeccomp } from './seccomp';
+import { compileSeccomp, listenerState } from './seccomp';
 import { loadConfig } from './spec/load';
 import { checkId } from './state/id';
 import { writePidFile } from './state/pidfile';
 import { procStat } from './state/proc';
-import type { StateDoc } from './state/status';
 import { fifoPath, Lock, makeStateDir, StoredState, STATE_VERSION, stateDir, writeState } from './state/store';
 import { checkTerminal } from './terminal';
 
@@ -130,14 +129,6 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
 /** The runtime's environment, which hooks without an `env` of their own get (as in runc). */
 function hookEnv(): string[] {
   return Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-}
-
-/** The container process state of config-linux.md, which the seccomp agent receives. */
-export function listenerState(state: StateDoc, pid: number, metadata: string | undefined): string {
-  const doc: Record<string, unknown> = { ociVersion: state.ociVersion, fds: ['seccompFd'], pid };
-  if (metadata) doc.metadata = metadata;
-  doc.state = { ...state, pid };
-  return JSON.stringify(doc);
 }
 
 function realRootfs(bundle: string, path: string): string {

@@ -9,7 +9,7 @@ import { waitForeground } from './foreground';
 import { launch } from './launch';
 import { native } from './native';
 import { buildExecPlan } from './plan/exec';
-import { compileSeccomp } from './seccomp';
+import { compileSeccomp, listenerState } from './seccomp';
 import type { Process } from './spec/types';
 import { writePidFile } from './state/pidfile';
 import { isAlive } from './state/proc';
@@ -66,6 +66,7 @@ export async function execInContainer(c: Container, proc: Process, o: ExecOption
             throw new CapsaError('exec', 'the container stopped while the process was joining it');
           }
         },
+        listenerState: (p) => listenerState(c.doc('running'), p, c.state.config.linux?.seccomp?.listenerMetadata),
         commit: () => {},
       },
       theirs,

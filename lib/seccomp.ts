@@ -6,6 +6,7 @@ import { CapsaError } from './errors';
 import * as log from './log';
 import type { Native } from './native/api';
 import type { LinuxSeccomp } from './spec/types';
+import type { StateDoc } from './state/status';
 
 export const ACTIONS: Record<string, (errno: number) => number> = {
   SCMP_ACT_KILL: () => 0x00000000,
@@ -139,4 +140,14 @@ export function compileSeccomp(s: LinuxSeccomp, n: Native): CompiledSeccomp {
   // Real profiles name syscalls newer than this libseccomp: those rules cannot apply here.
   if (unknown.length) log.warn(`seccomp: syscalls unknown to libseccomp ${n.seccompVersion()} skipped: ${[...new Set(unknown)].join(', ')}`);
   return notify ? { program, flags, listenerPath: s.listenerPath } : { program, flags };
+}
+
+/** The container process state of config-linux.md, which the agent receives with the fd:
+ *  `pid` is the process the filter is on (the init, or an exec'd process), `state` the
+ *  container's. */
+export function listenerState(state: StateDoc, pid: number, metadata: string | undefined): string {
+  const doc: Record<string, unknown> = { ociVersion: state.ociVersion, fds: ['seccompFd'], pid };
+  if (metadata) doc.metadata = metadata;
+  doc.state = state;
+  return JSON.stringify(doc);
 }

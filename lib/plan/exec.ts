@@ -35,9 +35,9 @@ export interface ExecFlags {
 
 /**
  * The process of the argument form, `exec ID COMMAND...`: the container's own process with
- * runc's overrides. --cap adds to the bounding, effective and permitted sets, and to the
- * ambient set only when the config has an inheritable set already: it never makes a
- * capability inheritable (CVE-2022-29162).
+ * runc's overrides. --cap adds to the bounding, effective and permitted sets, never to the
+ * inheritable one (CVE-2022-29162), and to the ambient set only when the capability is
+ * inheritable already (runc adds it whenever some are; the kernel raises no other).
  */
 export function processFromFlags(config: Spec, args: string[], f: ExecFlags): Process {
   if (!config.process) throw new CapsaError('exec', 'the container has no process to start from; use --process');
@@ -51,7 +51,7 @@ export function processFromFlags(config: Spec, args: string[], f: ExecFlags): Pr
     const c = (p.capabilities ??= {});
     for (const name of f.cap) {
       for (const set of ['bounding', 'effective', 'permitted'] as const) (c[set] ??= []).push(name);
-      if (c.inheritable) (c.ambient ??= []).push(name);
+      if (c.inheritable?.includes(name) && !c.ambient?.includes(name)) (c.ambient ??= []).push(name);
     }
   }
   p.env = [...(p.env ?? []), ...f.env];
@@ -103,7 +103,7 @@ export function effectiveProcess(config: Spec, p: Process): Process {
 
 export function buildExecPlan(config: Spec, process: Process, ctx: ExecContext): LaunchPlan {
   const u = unsupported({ ociVersion: config.ociVersion, process } as Spec);
-  if (u.length) throw new CapsaError('exec', u.map((x) => `${x.pointer}: ${x.what} is not supported by capsa`).join('; '));
+  if (u.length) throw new CapsaError('exec', u.map((x) => `${x.pointer}: ${x.why}`).join('; '));
   const namespaces = config.linux?.namespaces ?? [];
   // User first: its capabilities are what make the other joins allowed (capsa-init orders
   // them that way too).

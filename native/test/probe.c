@@ -4,7 +4,8 @@
  *
  *   fds                         print every open fd and what it is
  *   call NAME[:ARG...]...       make system calls, print "NAME ok" or "NAME <ERRNO>"
- *   exe-attack SECONDS          watch /proc for capsa-init processes, try to write their exe
+ *   exe-attack SECONDS [STOP]   watch /proc for capsa-init processes, try to write their exe,
+ *                               until SECONDS have passed or the file STOP exists
  *   swap DIR A B SECONDS        exchange DIR/A and DIR/B as fast as possible (races)
  *   agent SOCKET OUT ANSWER     a seccomp agent: keeps the container process state in OUT,
  *                               answers every notification with ANSWER (an errno number,
@@ -109,10 +110,10 @@ static int call(int argc, char **argv) {
 
 /* CVE-2019-5736 from inside: every process whose executable is capsa-init (or node) gets
  * its /proc/PID/exe opened for writing; what happened is printed once per pid. */
-static int exe_attack(double seconds) {
+static int exe_attack(double seconds, const char *stop) {
   double end = now() + seconds;
   int seen[4096] = {0}, nseen = 0;
-  while (now() < end) {
+  while (now() < end && !(stop && access(stop, F_OK) == 0)) {
     DIR *d = opendir("/proc");
     if (!d) return perror("opendir /proc"), 1;
     struct dirent *e;
@@ -196,6 +197,9 @@ static int agent(const char *sock, const char *out, const char *answer) {
   fflush(stdout);
   int conn = accept4(s, NULL, NULL, SOCK_CLOEXEC);
   if (conn < 0) return perror("accept"), 1;
+  /* One process per agent: the path is free for the next one (an exec'd process). */
+  close(s);
+  unlink(sock);
   static char buf[1 << 16];
   size_t len = 0;
   int fds[8], nfds = 0, notify = -1;
@@ -287,7 +291,7 @@ int main(int argc, char **argv) {
   const char *cmd = argc > 1 ? argv[1] : "";
   if (!strcmp(cmd, "fds")) return fds();
   if (!strcmp(cmd, "call")) return call(argc - 2, argv + 2);
-  if (!strcmp(cmd, "exe-attack") && argc == 3) return exe_attack(atof(argv[2]));
+  if (!strcmp(cmd, "exe-attack") && (argc == 3 || argc == 4)) return exe_attack(atof(argv[2]), argc == 4 ? argv[3] : NULL);
   if (!strcmp(cmd, "swap") && argc == 6) return swap(argv[2], argv[3], argv[4], atof(argv[5]));
   if (!strcmp(cmd, "agent") && argc == 5) return agent(argv[2], argv[3], argv[4]);
   if (!strcmp(cmd, "deny") && argc >= 5) return deny(argv[2], atoi(argv[3]), argv + 4);

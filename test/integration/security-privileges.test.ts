@@ -77,6 +77,29 @@ else {
     t.match(r.stdout, /chown-ok\nmknod-refused/);
   });
 
+  t.test('exec --cap never makes a capability inheritable (CVE-2022-29162)', async (t) => {
+    const caps = ['CAP_KILL', 'CAP_CHOWN'];
+    for (const [id, inheritable] of [['cap-noinh', undefined], ['cap-inh', ['CAP_KILL']]] as const) {
+      const b = env.bundle(id, (c) => {
+        c.process.args = ['sleep', '30'];
+        c.process.capabilities = { bounding: caps, effective: caps, permitted: caps, ...(inheritable ? { inheritable, ambient: inheritable } : {}) };
+      });
+      t.equal(env.run(['run', '--detach', '--bundle', b, id]).status, 0);
+      const r = env.run(['exec', '--cap', 'CAP_NET_RAW', id, 'grep', '^Cap', '/proc/self/status']);
+      t.equal(r.status, 0, r.stderr);
+      const s = status(r.stdout);
+      const added = mask(CAP.CHOWN, CAP.KILL, CAP.NET_RAW);
+      t.equal(s.CapBnd, added, `${id}: bounding`);
+      t.equal(s.CapPrm, added, `${id}: permitted`);
+      t.equal(s.CapEff, added, `${id}: effective`);
+      t.equal(s.CapInh, inheritable ? mask(CAP.KILL) : mask(), `${id}: inheritable as configured, never the added one`);
+      // With an inheritable set the added capability goes to ambient too, where the kernel
+      // keeps it only if it is also inheritable: not here.
+      t.equal(s.CapAmb, inheritable ? mask(CAP.KILL) : mask(), `${id}: ambient`);
+      t.equal(env.run(['delete', '--force', id]).status, 0);
+    }
+  });
+
   for (const cgroupns of [false, true]) {
     t.test(`a cgroup mount is read-only unless "rw" is asked for (cgroup namespace: ${cgroupns})`, async (t) => {
       const cg = (options: string[]) => (c: any) => {

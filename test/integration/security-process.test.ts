@@ -45,6 +45,23 @@ else {
     t.match(two.stdout, /fd 3 .*fd-2\nfd 4 .*fd-3\n/, 'the preserved fds are the caller\'s');
   });
 
+  t.test('exec: the process gets fds 0-2 and the preserved ones', async (t) => {
+    const b = env.bundle('execfds', (c) => {
+      addProbe(c);
+      c.process.args = ['sleep', '30'];
+    });
+    t.equal(env.run(['run', '--detach', '--bundle', b, 'execfds']).status, 0);
+    const none = runWithFds(['exec', 'execfds', INNER_PROBE, 'fds']);
+    t.equal(none.status, 0, none.stderr);
+    t.same(fdList(none.stdout), [0, 1, 2], none.stdout);
+    const two = runWithFds(['exec', '--preserve-fds', '2', 'execfds', INNER_PROBE, 'fds']);
+    t.equal(two.status, 0, two.stderr);
+    t.same(fdList(two.stdout), [0, 1, 2, 3, 4], two.stdout);
+    const cwd = runWithFds(['exec', '--cwd', '/proc/self/fd/3', '--preserve-fds', '1', 'execfds', 'pwd']);
+    t.equal(cwd.stdout, '', 'a cwd through a preserved fd to a host file runs nothing');
+    t.equal(env.run(['delete', '--force', 'execfds']).status, 0);
+  });
+
   t.test('cwd through a leaked fd (/proc/self/fd/N) never starts a process outside the root', async (t) => {
     const outside: number[] = [];
     for (let fd = 3; fd <= 12; fd++) {
@@ -76,7 +93,7 @@ else {
       c.mounts.push({ destination: '/tmp/out', type: 'bind', source: out, options: ['bind'] });
       c.process.capabilities = { bounding: all, effective: all, permitted: all };
       c.process.noNewPrivileges = false;
-      c.process.args = ['sh', '-c', `${INNER_PROBE} exe-attack 6 > /tmp/out/log 2>&1`];
+      c.process.args = ['sh', '-c', `${INNER_PROBE} exe-attack 60 /tmp/out/stop > /tmp/out/log 2>&1`];
     });
     t.equal(env.run(['run', '--detach', '--bundle', a, 'attacker']).status, 0);
     const apid = JSON.parse(env.run(['state', 'attacker']).stdout).pid;
@@ -96,7 +113,14 @@ else {
       c.process.args = ['true'];
     });
     t.equal(env.run(['run', '--bundle', r, 'victim-run']).status, 0);
+    // During exec: each exec'd capsa-init lives a few milliseconds in the attacker's own
+    // container (non-dumpable, which CAP_SYS_PTRACE gets past).
+    const before = readFileSync(join(out, 'log'), 'utf8').split('\n').length;
+    for (let i = 0; i < 15; i++) ((r) => t.equal(r.status, 0, r.stderr))(env.run(['exec', 'attacker', 'true']));
+    writeFileSync(join(out, 'stop'), '');
     await waitFor(() => readFileSync(join(out, 'log'), 'utf8').includes('done'), 15000);
+    const caught = readFileSync(join(out, 'log'), 'utf8').split('\n').length - before - 1;
+    t.ok(caught > 0, `the attacker caught exec'd capsa-init processes (${caught} of 15)`);
     const log = readFileSync(join(out, 'log'), 'utf8').trim().split('\n').filter((l) => l.startsWith('pid '));
     t.comment(log.join('\n'));
     t.ok(log.filter((l) => l.includes('capsa-init')).length >= 2, 'the attacker found capsa-init (create, and run)');

@@ -7,7 +7,7 @@ import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { Test } from 'tap';
 import { Env, ROOT_DIR, skipReason } from '../helpers/capsa';
-import { leftovers } from '../helpers/machine';
+import { leftovers, waitFor } from '../helpers/machine';
 import { addProbe, calls, INNER_PROBE, PROBE, probeMissing } from '../helpers/probe';
 
 const skip = skipReason() ?? probeMissing();
@@ -245,6 +245,33 @@ else {
       t.same(leftovers(env, id), []);
     });
   }
+
+  t.test('SCMP_ACT_NOTIFY in exec: the exec\'d process has its own listener, for its own agent', async (t) => {
+    const init = await startAgent(t, '123');
+    const b = env.bundle('notify-exec', (c) => {
+      addProbe(c);
+      c.process.args = ['sleep', '30'];
+      c.linux.seccomp = notifying(init.socket, ['mkdir', 'mkdirat']);
+    });
+    t.equal(env.run(['run', '--detach', '--bundle', b, 'notify-exec']).status, 0);
+    const initPid = JSON.parse(env.run(['state', 'notify-exec']).stdout).pid;
+    await waitFor(() => init.read().length > 0);
+    const agent = await startAgent(t, '20');
+    const agentSocket = agent.socket;
+    t.not(agentSocket, init.socket);
+    // The config names the first agent's socket; the second one takes over that path.
+    rmSync(init.socket, { force: true });
+    const relay = spawnSync('ln', ['-s', agentSocket, init.socket]);
+    t.equal(relay.status, 0);
+    const r = env.run(['exec', 'notify-exec', INNER_PROBE, 'call', 'mkdir:/tmp/a']);
+    t.equal(r.status, 0, r.stderr);
+    t.same(calls(r.stdout), { 'mkdir:/tmp/a': 'ENOTDIR' }, 'the second agent answered');
+    await agent.done;
+    const st = JSON.parse(agent.read().split('\n')[0]);
+    t.match(st, { fds: ['seccompFd'], state: { id: 'notify-exec', status: 'running', pid: initPid } });
+    t.ok(st.pid > 0 && st.pid !== initPid, 'pid: the exec\'d process; state.pid: the container\'s');
+    t.equal(env.run(['delete', '--force', 'notify-exec']).status, 0);
+  });
 
   t.test('SCMP_ACT_NOTIFY: the agent can make the call succeed without running it, or let it run', async (t) => {
     const fake = await startAgent(t, 'fake-success');
