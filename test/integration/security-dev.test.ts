@@ -79,8 +79,12 @@ else {
             c.process.terminal = true;
             c.process.args = ['sh', '-c', 'stat -c "%F" /dev/console; grep -c " /etc/target " /proc/self/mountinfo; cat /etc/target'];
           });
-          const r = env.run(['run', '--console-socket', sock, '--bundle', b, id]);
-          await new Promise((res) => (recv.exitCode !== null ? res(null) : recv.once('exit', res)));
+          // A console socket goes with --detach (runc's rule); the receiver reads the pty until
+          // the container's side closes.
+          const r = env.run(['run', '--detach', '--console-socket', sock, '--bundle', b, id]);
+          if (r.status !== 0) recv.kill();
+          await new Promise((res) => (recv.exitCode !== null || recv.signalCode !== null ? res(null) : recv.once('exit', res)));
+          env.run(['delete', '--force', id]);
           return { ...r, tty: existsSync(out) ? readFileSync(out, 'utf8').replace(/\r/g, '') : '' };
         };
         const link = await run('console-link', (d) => symlinkSync('/etc/target', join(d, 'console')));
