@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # rootfs), runc (differential tests), containerd and podman with conmon (engine tests),
 # hyperfine (bench), jq; qemu and xz for the cgroup v2 VM tests.
 packages=(build-essential python3 pkg-config libseccomp-dev busybox-static runc containerd podman conmon
-  hyperfine jq iproute2 qemu-system-x86 xz-utils)
+  hyperfine jq iproute2 qemu-system-x86 xz-utils strace)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
