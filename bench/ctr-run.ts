@@ -35,14 +35,14 @@ echo "${name} $cmd$(( (e - s) / 1000 ))" >> "${log}"; exit $rc
     };
     const runtimes = { capsa: CAPSA, runc };
     const times: Record<string, number[]> = { capsa: [], runc: [], 'capsa (wrapped)': [], 'runc (wrapped)': [] };
-    const once = (name: string, bin: string, i: number) => {
+    const once = (name: string, bin: string, i: number | string) => {
       const t0 = process.hrtime.bigint();
       const r = ctd.ctr(['run', '--rm', '--runc-binary', bin, '--runc-root', join(ctd.dir, `root-${name.replace(/\W/g, '')}`), IMAGE, `b-${name.replace(/\W/g, '')}-${i}`, 'true']);
       const dt = Number(process.hrtime.bigint() - t0) / 1e6;
       if (r.status !== 0) throw new Error(`${name}: ${r.stderr}`);
       return dt;
     };
-    for (const [name, bin] of Object.entries(runtimes)) once(name, bin, -1);
+    for (const [name, bin] of Object.entries(runtimes)) once(name, bin, 'warm');
     for (let i = 0; i < N; i++) for (const [name, bin] of Object.entries(runtimes)) times[name].push(once(name, bin, i));
     const wrapped = { 'capsa (wrapped)': wrap('capsa', CAPSA), 'runc (wrapped)': wrap('runc', runc) };
     for (let i = 0; i < N; i++) for (const [name, bin] of Object.entries(wrapped)) times[name].push(once(name, bin, i));

@@ -6,7 +6,7 @@ import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAPSA, Result } from './capsa';
-import { buildImageArchive } from './image';
+import { buildImageArchive, IMAGE_PAUSE } from './image';
 import { native } from '../../lib/native';
 
 const BINARIES = ['containerd', 'ctr', 'containerd-shim-runc-v2', 'script'];
@@ -55,12 +55,21 @@ export class Containerd {
   /** What the shim gets as Root: capsa's --root is <runcRoot>/<namespace>. */
   readonly runcRoot: string;
   private proc?: ChildProcess;
+  /** containerd 1.6 puts ctr's fifos and shim sockets in /run/containerd whatever the config. */
+  private runDirExisted = existsSync('/run/containerd');
 
-  constructor(name: string) {
+  /** Where containers' cgroups go: ctr's default /<namespace>/<id>, or under the pods'
+   *  cgroup_parent when driven through the CRI plugin. */
+  readonly cgroupRoot: string;
+
+  /** With `cri`, containerd's CRI plugin runs too, with capsa as its runtime handler "capsa"
+   *  (config.toml BinaryName), and containers are in its namespace, k8s.io. */
+  constructor(name: string, readonly cri = false) {
     this.dir = mkdtempSync(`/tmp/capsa-ctd-${name}-`);
     this.sock = join(this.dir, 'containerd.sock');
-    this.ns = `capsa-${name}-${process.pid}`;
+    this.ns = cri ? 'k8s.io' : `capsa-${name}-${process.pid}`;
     this.runcRoot = join(this.dir, 'runc');
+    this.cgroupRoot = cri ? `/capsa-${name}-${process.pid}` : `/${this.ns}`;
   }
 
   /** capsa's state directory for the containers of our namespace. */
@@ -73,21 +82,45 @@ export class Containerd {
     return ['--runc-binary', CAPSA, '--runc-root', this.runcRoot];
   }
 
-  /** The config.toml the tests use (docs/containerd.md shows the same): private paths, the CRI
-   *  plugin and the snapshotters this machine cannot use disabled, overlayfs by default. */
+  /** The config.toml the tests use (docs/containerd.md and docs/kubernetes.md show the
+   *  same): private paths, the snapshotters this machine cannot use disabled, overlayfs by
+   *  default; the CRI plugin disabled, or configured with the runtime handler "capsa". */
   configToml(): string {
+    const plugins = [
+      ...(this.cri ? [] : ['io.containerd.grpc.v1.cri']),
+      'io.containerd.snapshotter.v1.aufs',
+      'io.containerd.snapshotter.v1.btrfs',
+      'io.containerd.snapshotter.v1.devmapper',
+      'io.containerd.snapshotter.v1.zfs',
+      'io.containerd.tracing.processor.v1.otlp',
+      'io.containerd.internal.v1.tracing',
+    ];
+    const cri = `
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "${IMAGE_PAUSE}"
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  disable_apparmor = true
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.capsa]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.capsa.options]
+        BinaryName = "${CAPSA}"
+        Root = "${this.runcRoot}"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "${this.dir}/cni/bin"
+    conf_dir = "${this.dir}/cni/net.d"
+`;
     return `version = 2
 root = "${this.dir}/root"
 state = "${this.dir}/state"
 disabled_plugins = [
-  "io.containerd.grpc.v1.cri",
-  "io.containerd.snapshotter.v1.aufs",
-  "io.containerd.snapshotter.v1.btrfs",
-  "io.containerd.snapshotter.v1.devmapper",
-  "io.containerd.snapshotter.v1.zfs",
-  "io.containerd.tracing.processor.v1.otlp",
-  "io.containerd.internal.v1.tracing",
-]
+${plugins.map((p) => `  "${p}",\n`).join('')}]
 
 [grpc]
   address = "${this.sock}"
@@ -103,7 +136,7 @@ disabled_plugins = [
 
 [plugins."io.containerd.internal.v1.opt"]
   path = "${this.dir}/opt"
-`;
+${this.cri ? cri : ''}`;
   }
 
   async start(): Promise<void> {
@@ -154,11 +187,11 @@ disabled_plugins = [
     return pids;
   }
 
-  /** The cgroup directories ctr's default cgroupsPath (/<namespace>/<id>) made. */
+  /** The cgroup directories of our containers (of container `id`, or all). */
   cgroupDirs(id?: string): string[] {
     const dirs: string[] = [];
     for (const ctrl of readdirSync('/sys/fs/cgroup')) {
-      const d = join('/sys/fs/cgroup', ctrl, this.ns, ...(id ? [id] : []));
+      const d = join('/sys/fs/cgroup', ctrl, this.cgroupRoot, ...(id ? [id] : []));
       if (existsSync(d)) dirs.push(d);
     }
     return dirs;
@@ -205,9 +238,19 @@ disabled_plugins = [
       }
     }
     rmSync(this.dir, { recursive: true, force: true });
-    for (const d of this.cgroupDirs()) {
-      for (const sub of readdirSync(d, { withFileTypes: true })) if (sub.isDirectory()) rmdirSync(join(d, sub.name));
-      rmdirSync(d);
-    }
+    for (const d of this.cgroupDirs()) rmTree(d);
+    if (!this.runDirExisted)
+      for (const d of ['/run/containerd/fifo', '/run/containerd/s', '/run/containerd']) {
+        try {
+          rmdirSync(d);
+        } catch {
+          // absent, or in use by another instance
+        }
+      }
   }
+}
+
+function rmTree(dir: string): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmTree(join(dir, e.name));
+  rmdirSync(dir);
 }

@@ -1,7 +1,8 @@
 // A busybox OCI image archive built offline from Debian's busybox-static, for the engine
 // tests: one uncompressed layer (busybox and its applets as hard links, made by GNU tar),
-// two image configs sharing it (the plain image, and one whose config sets User 1000:1000),
-// their manifests, and an index naming both, in the OCI image layout, as a tar.
+// three image configs sharing it (the plain image, one whose config sets User 1000:1000, and a
+// pod sandbox ("pause") image that sleeps forever), their manifests, and an index naming them,
+// in the OCI image layout, as a tar.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { buildRootfs } from './rootfs';
 
 export const IMAGE = 'docker.io/capsa/busybox:test';
 export const IMAGE_USER = 'docker.io/capsa/busybox:user';
+export const IMAGE_PAUSE = 'docker.io/capsa/busybox:pause';
 
 interface Descriptor {
   mediaType: string;
@@ -43,12 +45,17 @@ export function buildImageArchive(file: string, work: string): void {
     const layerDesc = blob(layout, 'application/vnd.oci.image.layer.v1.tar', layer);
 
     const manifests: Descriptor[] = [];
-    for (const [name, user] of [[IMAGE, ''], [IMAGE_USER, '1000:1000']]) {
+    const variants: [string, Record<string, unknown>][] = [
+      [IMAGE, { Cmd: ['sh'] }],
+      [IMAGE_USER, { Cmd: ['sh'], User: '1000:1000' }],
+      [IMAGE_PAUSE, { Cmd: ['/bin/sleep', 'infinity'] }],
+    ];
+    for (const [name, extra] of variants) {
       const config = json(layout, 'application/vnd.oci.image.config.v1+json', {
         created: '1970-01-01T00:00:00Z',
         architecture: 'amd64',
         os: 'linux',
-        config: { User: user || undefined, Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: ['sh'], WorkingDir: '/' },
+        config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], WorkingDir: '/', ...extra },
         rootfs: { type: 'layers', diff_ids: [layerDesc.digest] },
         history: [{ created: '1970-01-01T00:00:00Z', created_by: 'capsa test: busybox-static with hard-linked applets' }],
       });
