@@ -8,7 +8,6 @@ import t from 'tap';
 import { skipReason } from '../helpers/capsa';
 import { Containerd, containerdMissing } from '../helpers/containerd';
 import { CriClient, Fields, num, str, sub } from '../helpers/cri';
-import { capsaLacks } from '../helpers/engines';
 import { IMAGE } from '../helpers/image';
 import { waitFor } from '../helpers/machine';
 
@@ -77,7 +76,7 @@ else {
     t.match(log, / stderr F to-stderr\n/, 'and stderr');
   });
 
-  t.test('ExecSync (probes, kubectl exec): output and exit code', { skip: capsaLacks('exec') }, async (t) => {
+  t.test('ExecSync (probes, kubectl exec): output and exit code', async (t) => {
     const r = await cri.call('ExecSync', { 1: ids.app, 2: ['sh', '-c', 'echo exec-out; echo exec-err >&2; exit 7'], 3: 10 });
     t.equal(str(r, 1), 'exec-out\n');
     t.equal(str(r, 2), 'exec-err\n');

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import t, { Test } from 'tap';
 import { skipReason } from '../helpers/capsa';
 import { Containerd, containerdMissing } from '../helpers/containerd';
-import { capsaLacks } from '../helpers/engines';
 import { IMAGE, IMAGE_USER } from '../helpers/image';
 import { waitFor } from '../helpers/machine';
 
@@ -68,7 +67,7 @@ else {
     nothingLeft(t, 'k9');
   });
 
-  t.test('exec: output and exit status of a second process', { skip: capsaLacks('exec') }, async (t) => {
+  t.test('exec: output and exit status of a second process', async (t) => {
     t.equal(run('ex', ['sleep', '300'], { flags: ['-d'] }).status, 0);
     const e = ctd.ctr(['tasks', 'exec', '--exec-id', 'e1', 'ex', 'sh', '-c', 'echo exec-out; echo exec-err >&2; exit 5']);
     t.equal(e.status, 5, e.stderr);
@@ -83,7 +82,7 @@ else {
     nothingLeft(t, 'ex');
   });
 
-  t.test('exec -t: a terminal for the exec\'d process', { skip: capsaLacks('exec') }, async (t) => {
+  t.test('exec -t: a terminal for the exec\'d process', async (t) => {
     t.equal(run('ext', ['sleep', '300'], { flags: ['-d'] }).status, 0);
     // Alive for a second: ctr resizes the pty after Start returns, and prints "resize pty ...
     // cannot resize a stopped container" into the output when the process is gone (with runc too).

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import t, { Test } from 'tap';
 import { native } from '../../lib/native';
 import { CAPSA, ROOT_DIR, skipReason } from '../helpers/capsa';
-import { capsaLacks } from '../helpers/engines';
 import { waitFor } from '../helpers/machine';
 import { buildRootfs } from '../helpers/rootfs';
 
@@ -100,7 +99,6 @@ else {
     return { code: st.code, out: readFileSync(join(bundles[name], `${tag}.out`), 'utf8'), err: readFileSync(join(bundles[name], `${tag}.err`), 'utf8') };
   }
 
-  const noExec = capsaLacks('exec');
 
   t.test('1-2 sandbox: create --bundle --pid-file, start', async (t) => {
     mkdirSync(join(podFiles, 'shm'), { recursive: true });
@@ -130,13 +128,13 @@ else {
     t.equal(readFileSync(join(bundles.app, 'init.err'), 'utf8'), 'to-stderr\n');
   });
 
-  t.test('5-7 exec: output and exit status (exec -s twice, a streaming exec)', { skip: noExec }, async (t) => {
+  t.test('5-7 exec: output and exit status (exec -s twice, a streaming exec)', async (t) => {
     t.same(exec(t, 'app', 'exec-process-sh-c-echo-exec-out-echo-exec-err-2.json'), { code: 0, out: 'exec-out\n', err: 'exec-err\n' });
     t.same(exec(t, 'app', 'exec-process-sh-c-echo-oops-2-exit-7.json'), { code: 7, out: '', err: 'oops\n' });
     t.same(exec(t, 'app', 'exec-process-sh-c-echo-stream-out-exit-3.json'), { code: 3, out: 'stream-out\n', err: '' });
   });
 
-  t.test('8 exec -it: --console-socket', { skip: noExec }, async (t) => {
+  t.test('8 exec -it: --console-socket', async (t) => {
     const sock = join(work, 'console.sock');
     const ttyOut = join(work, 'tty.out');
     const receiver = spawn('python3', [join(ROOT_DIR, 'test', 'helpers', 'console-socket.py'), sock, ttyOut], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -148,7 +146,7 @@ else {
     t.match(readFileSync(ttyOut, 'utf8'), /^\/dev\/pts\/\d+\r\ntty-ok\r\n$/);
   });
 
-  t.test('9 exec: masked and read-only paths as the config asks', { skip: noExec }, async (t) => {
+  t.test('9 exec: masked and read-only paths as the config asks', async (t) => {
     t.same(exec(t, 'app', 'exec-process-sh-c-c-proc-keys-echo-keys-mas.json'), { code: 0, out: 'keys-masked\nfirmware-masked\nproc-sys-ro\n', err: '' });
   });
 
@@ -166,7 +164,7 @@ else {
     t.equal(status(ids.limits), 'running');
   });
 
-  t.test('12 exec: the limits read inside', { skip: noExec }, async (t) => {
+  t.test('12 exec: the limits read inside', async (t) => {
     t.same(exec(t, 'limits', 'exec-process-cat-sys-fs-cgroup-memory-memory-limit-i.json'), { code: 0, out: `${64 << 20}\n50000\n`, err: '' });
   });
 

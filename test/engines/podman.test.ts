@@ -5,7 +5,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { skipReason } from '../helpers/capsa';
-import { capsaLacks } from '../helpers/engines';
 import { IMAGE } from '../helpers/image';
 import { DEFAULT_ROOT, Podman, podmanMissing } from '../helpers/podman';
 
@@ -41,14 +40,11 @@ if (skip) {
     const pid = Number(pm.podman(['inspect', '--format', '{{.State.Pid}}', 'pd']).stdout.trim());
     t.equal(cgroupOf(pid, 'memory'), `${pm.cgroupParent}/libpod-${id}`, 'under our --cgroup-parent');
 
-    if (capsaLacks('exec')) t.comment(`podman exec skipped: ${capsaLacks('exec')}`);
-    else {
-      const e = pm.podman(['exec', 'pd', 'sh', '-c', 'echo exec-out; exit 5']);
-      t.equal(e.status, 5, e.stderr);
-      t.equal(e.stdout, 'exec-out\n');
-      const u = pm.podman(['exec', '--user', '1000', '--workdir', '/tmp', 'pd', 'sh', '-c', 'echo $(id -u):$(pwd)']);
-      t.equal(u.stdout, '1000:/tmp\n', u.stderr);
-    }
+    const e = pm.podman(['exec', 'pd', 'sh', '-c', 'echo exec-out; exit 5']);
+    t.equal(e.status, 5, e.stderr);
+    t.equal(e.stdout, 'exec-out\n');
+    const u = pm.podman(['exec', '--user', '1000', '--workdir', '/tmp', 'pd', 'sh', '-c', 'echo $(id -u):$(pwd)']);
+    t.equal(u.stdout, '1000:/tmp\n', u.stderr);
 
     const stop = pm.podman(['stop', '--time', '10', 'pd']);
     t.equal(stop.status, 0, stop.stderr);
@@ -58,7 +54,7 @@ if (skip) {
     t.same(pm.ids(), []);
   });
 
-  t.test('podman exec -t', { skip: capsaLacks('exec') }, async (t) => {
+  t.test('podman exec -t', async (t) => {
     t.equal(run(['sleep', '300'], { flags: ['-d', '--name', 'pt'] }).status, 0);
     const e = pm.podman(['exec', '-t', 'pt', 'sh', '-c', 'tty; exit 6'], { tty: true });
     t.equal(e.status, 6, e.stderr);
