@@ -1,6 +1,7 @@
 // `ctr run --rm IMAGE ID true` with capsa against the same with runc, on a private containerd
 // (the engine tests' set-up), interleaved, N runs each after a warm-up; then where the time
-// goes: every runtime call the shim made, timed by a wrapper around the binary.
+// goes: every runtime call the shim made, timed by a wrapper around the binary; then
+// `ctr tasks exec ID true` into a running container (what a probe costs), both runtimes.
 // Usage (root): node dist/bench/ctr-run.js [N=10]
 import { execFileSync } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,6 +63,23 @@ echo "${name} $cmd$(( (e - s) / 1000 ))" >> "${log}"; exit $rc
     }
     process.stdout.write(`\nruntime calls made by the shim per run (median ms, wrapper included)\n`);
     for (const [key, xs] of [...calls].sort()) process.stdout.write(`${key.padEnd(30)}${ms(median(xs))}   x${xs.length / N}\n`);
+    // Exec latency: one running container per runtime, N execs each, interleaved.
+    const execs: Record<string, number[]> = { capsa: [], runc: [] };
+    for (const [name, bin] of Object.entries(runtimes)) {
+      const r = ctd.ctr(['run', '-d', '--runc-binary', bin, '--runc-root', join(ctd.dir, `root-${name}`), IMAGE, `exec-${name}`, 'sleep', '600']);
+      if (r.status !== 0) throw new Error(`${name}: ${r.stderr}`);
+    }
+    for (let i = 0; i < N; i++)
+      for (const name of Object.keys(runtimes)) {
+        const t0 = process.hrtime.bigint();
+        const r = ctd.ctr(['tasks', 'exec', '--exec-id', `e${i}`, `exec-${name}`, 'true']);
+        execs[name].push(Number(process.hrtime.bigint() - t0) / 1e6);
+        if (r.status !== 0) throw new Error(`${name} exec: ${r.stderr}`);
+      }
+    process.stdout.write(`\nctr tasks exec ID true, ${N} each (ms)\n`);
+    for (const [name, xs] of Object.entries(execs))
+      process.stdout.write(`${name.padEnd(18)}${ms(median(xs))} ${ms(Math.min(...xs))} ${ms(Math.max(...xs))}\n`);
+
     process.stdout.write(`\nnode -e 0: ${ms(median(Array.from({ length: N }, () => { const t0 = process.hrtime.bigint(); execFileSync(process.execPath, ['-e', '0']); return Number(process.hrtime.bigint() - t0) / 1e6; })))} ms (median)\n`);
   } finally {
     await ctd.stop();
