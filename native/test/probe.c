@@ -6,7 +6,10 @@
  *   call NAME[:ARG...]...       make system calls, print "NAME ok" or "NAME <ERRNO>"
  *   exe-attack SECONDS [STOP]   watch /proc for capsa-init processes, try to write their exe,
  *                               until SECONDS have passed or the file STOP exists
- *   swap DIR A B SECONDS        exchange DIR/A and DIR/B as fast as possible (races)
+ *   swap DIR A B SECONDS [HOLD] exchange DIR/A and DIR/B as fast as possible (races); with
+ *                               HOLD, exchange them back at once and keep them as they were
+ *                               for HOLD microseconds between the flips, so the victim gets the
+ *                               CPU and sometimes wins however slow the machine is
  *   agent SOCKET OUT ANSWER     a seccomp agent: keeps the container process state in OUT,
  *                               answers every notification with ANSWER (an errno number,
  *                               "continue" or "fake-success")
@@ -146,14 +149,21 @@ static int exe_attack(double seconds, const char *stop) {
   return 0;
 }
 
-static int swap(const char *dir, const char *a, const char *b, double seconds) {
+static volatile sig_atomic_t swap_stop;
+static void on_term(int sig) { (void)sig; swap_stop = 1; }
+
+/* SIGTERM ends the racing with the names as they were. */
+static int swap(const char *dir, const char *a, const char *b, double seconds, long hold_us) {
   int dfd = open(dir, O_PATH | O_DIRECTORY);
   if (dfd < 0) return perror(dir), 1;
+  signal(SIGTERM, on_term);
   double end = now() + seconds;
   unsigned long n = 0;
-  while (now() < end)
-    for (int i = 0; i < 1000; i++, n++)
+  while (!swap_stop && now() < end)
+    for (int i = 0; i < 1000 && !swap_stop; i++, n++) {
       if (syscall(SYS_renameat2, dfd, a, dfd, b, 2 /* RENAME_EXCHANGE */) < 0) return perror("renameat2"), 1;
+      if (hold_us && n % 2) usleep(hold_us);
+    }
   /* An even count leaves the names as they were. */
   if (n % 2) syscall(SYS_renameat2, dfd, a, dfd, b, 2);
   printf("swaps %lu\n", n);
@@ -292,7 +302,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "fds")) return fds();
   if (!strcmp(cmd, "call")) return call(argc - 2, argv + 2);
   if (!strcmp(cmd, "exe-attack") && (argc == 3 || argc == 4)) return exe_attack(atof(argv[2]), argc == 4 ? argv[3] : NULL);
-  if (!strcmp(cmd, "swap") && argc == 6) return swap(argv[2], argv[3], argv[4], atof(argv[5]));
+  if (!strcmp(cmd, "swap") && (argc == 6 || argc == 7)) return swap(argv[2], argv[3], argv[4], atof(argv[5]), argc == 7 ? atol(argv[6]) : 0);
   if (!strcmp(cmd, "agent") && argc == 5) return agent(argv[2], argv[3], argv[4]);
   if (!strcmp(cmd, "deny") && argc >= 5) return deny(argv[2], atoi(argv[3]), argv + 4);
   if (!strcmp(cmd, "console") && argc == 4) return console(argv[2], argv[3]);
