@@ -18,7 +18,8 @@ import { loadConfig } from './spec/load';
 import { checkId } from './state/id';
 import { writePidFile } from './state/pidfile';
 import { procStat } from './state/proc';
-import { fifoPath, Lock, makeStateDir, StoredState, STATE_VERSION, stateDir, writeState } from './state/store';
+import { ownMountNamespace } from './state/hostmounts';
+import { fifoPath, type Intent, makeStateDir, removeStateDir, StoredState, STATE_VERSION, writeIntent, writeState } from './state/store';
 import { checkTerminal } from './terminal';
 
 export interface CreateOptions {
@@ -44,8 +45,8 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
   const rootfs = realRootfs(bundle, config.root?.path ?? 'rootfs');
   const cgroupPath = resolveCgroupPath(config.linux?.cgroupsPath, id);
 
-  const dir = makeStateDir(root, id);
-  const lock = Lock.acquire(dir, id);
+  // Each step below records what it is about to make before making it (docs/reliability.md).
+  const { dir, lock } = makeStateDir(root, id);
   const state: StoredState = {
     version: STATE_VERSION,
     id,
@@ -60,24 +61,32 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
     config,
     noNewKeyring: o.noNewKeyring,
   };
-  const c = new Container(root, id, stateDir(root, id), state);
+  const intent: Intent = { cgroup: cgroupPath, hostMounts: !ownMountNamespace(config), rootfs };
+  const c = new Container(root, id, dir, state, lock);
+  let claimed = false;
   // A foreground terminal: capsa-init sends the pty master over a socketpair of ours.
   const [ours, theirs] = terminal && !o.detach ? native().socketpair() : [];
   try {
-    // The intent goes to disk before anything is made, so a later delete knows what to undo.
-    writeState(dir, state);
+    writeIntent(dir, intent);
     const cg = c.cgroup();
     state.cgroup.dirs = cg.create((planned) => {
+      // The cgroup is ours from here (create checked that an existing one is empty).
+      writeIntent(dir, { ...intent, cgroupDirs: planned });
       state.cgroup.dirs = planned;
       writeState(dir, state);
+      claimed = true;
     });
     // runc's default device rules follow the config's: clients send only "deny all" and
     // expect /dev/null and the rest to work.
     const devices = containerDeviceRules(config.linux?.resources?.devices, (config.linux?.devices ?? []).map((d) => d.path));
     for (const w of cg.apply({ ...config.linux?.resources, devices })) log.warn(w);
     // 0622 despite our umask: the container process may run as any user.
-    native().mkfifo(fifoPath(dir), 0o622);
-    chmodSync(fifoPath(dir), 0o622);
+    try {
+      native().mkfifo(fifoPath(dir), 0o622);
+      chmodSync(fifoPath(dir), 0o622);
+    } catch (e) {
+      throw sysError('state', e, fifoPath(dir));
+    }
     const plan = buildPlan(config, {
       id,
       bundle,
@@ -95,6 +104,7 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
       placeInCgroup: (pid) => cg.addProcess(pid),
       onPid: (pid) => {
         state.pid = pid;
+        state.startTime = procStat(pid)?.startTime ?? '';
         writeState(dir, state);
       },
       listenerState: (pid) => listenerState(c.doc('creating'), pid, config.linux?.seccomp?.listenerMetadata),
@@ -115,13 +125,18 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
     }, theirs);
     if (ours !== undefined) c.consoleMaster = native().recvFd(ours).fd;
   } catch (e) {
-    c.destroy();
-    // A failed hook continues the lifecycle at destroy, then poststop (runtime.md, steps 3-5).
-    if (isHookFailure(e)) c.poststop();
+    try {
+      if (claimed) c.destroy();
+      else removeStateDir(dir);
+      // A failed hook continues the lifecycle at destroy, then poststop (runtime.md, steps 3-5).
+      if (isHookFailure(e)) c.poststop();
+    } catch (e2) {
+      log.warn(`undoing the failed create: ${(e2 as Error).message}; \`delete --force ${id}\` finishes it`);
+    }
     throw e;
   } finally {
     for (const fd of [ours, theirs]) if (fd !== undefined) closeSync(fd);
-    lock.release();
+    c.unlock();
   }
   return c;
 }

@@ -72,6 +72,9 @@ export async function execInContainer(c: Container, proc: Process, o: ExecOption
       theirs,
     );
     if (o.pidFile) writePidFile(resolve(o.pidFile), pid);
+    // The process is in: delete and kill may go on (a delete meanwhile would have raced its
+    // way into the cgroup as the process joined it).
+    c.unlock();
     if (o.detach) return 0;
     let console: HostConsole | undefined;
     if (ours !== undefined) console = HostConsole.attach(n.recvFd(ours).fd);

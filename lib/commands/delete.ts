@@ -1,6 +1,6 @@
 import type { GlobalOptions } from '../cli';
-import { Container } from '../container';
+import { deleteContainer } from '../container';
 
 export function del(g: GlobalOptions, id: string, o: { force: boolean }): void {
-  Container.load(g.root, id).lock().delete(o.force);
+  deleteContainer(g.root, id, o.force);
 }

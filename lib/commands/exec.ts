@@ -25,7 +25,8 @@ function checked(doc: unknown, what: string): Process {
 }
 
 export async function exec(g: GlobalOptions, id: string, command: string[], o: ExecCommandFlags): Promise<number> {
-  const c = Container.load(g.root, id);
+  // Locked while the process joins the container: serialised with delete and kill.
+  const c = Container.locked(g.root, id);
   const proc = o.process
     ? checked(parseJsonFile(o.process, 'process.json'), o.process)
     : checked(processFromFlags(c.state.config, command, { ...o, noNewPrivs: o.newPrivs === false }), 'exec');

@@ -4,5 +4,5 @@ import { parseSignal } from '../signals';
 
 export function kill(g: GlobalOptions, id: string, signal: string, o: { all: boolean }): void {
   const sig = parseSignal(signal);
-  Container.load(g.root, id).lock().kill(sig, o.all);
+  Container.locked(g.root, id).kill(sig, o.all);
 }

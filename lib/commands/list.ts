@@ -1,6 +1,9 @@
 import { readdirSync } from 'node:fs';
 import type { GlobalOptions } from '../cli';
 import { Container } from '../container';
+import { NotFoundError } from '../errors';
+import * as log from '../log';
+import { MissingStateError } from '../state/store';
 import { out } from '../output';
 import type { StateDoc } from '../state/status';
 import { stateRoot } from '../state/store';
@@ -17,8 +20,12 @@ function containers(root: string): StateDoc[] {
   for (const id of ids) {
     try {
       docs.push(Container.load(root, id).doc());
-    } catch {
-      // Being created or deleted right now, or not a container: not listed.
+    } catch (e) {
+      // Gone meanwhile, or being created or deleted right now: not listed. Anything else
+      // (an interrupted create or delete, an unreadable state.json) is said on stderr, so
+      // the listing itself stays what clients parse.
+      if (e instanceof NotFoundError || (e instanceof MissingStateError && e.lockHeld)) continue;
+      log.warn(`${id}: ${(e as Error).message}`);
     }
   }
   return docs;

@@ -2,9 +2,9 @@ import type { GlobalOptions } from '../cli';
 import { Container } from '../container';
 
 export function pause(g: GlobalOptions, id: string): void {
-  Container.load(g.root, id).lock().pause();
+  Container.locked(g.root, id).pause();
 }
 
 export function resume(g: GlobalOptions, id: string): void {
-  Container.load(g.root, id).lock().resume();
+  Container.locked(g.root, id).resume();
 }

@@ -2,5 +2,5 @@ import type { GlobalOptions } from '../cli';
 import { Container } from '../container';
 
 export function start(g: GlobalOptions, id: string): void {
-  Container.load(g.root, id).lock().start();
+  Container.locked(g.root, id).start();
 }

@@ -8,7 +8,7 @@ import { parseJsonFile } from '../spec/parse';
 import type { LinuxResources } from '../cgroups';
 
 export function update(g: GlobalOptions, id: string, o: UpdateFlags & { resources?: string }): void {
-  const c = Container.load(g.root, id).lock();
+  const c = Container.locked(g.root, id);
   // As runc: with --resources, every other flag is ignored.
   const r = o.resources ? (parseJsonFile(o.resources, 'resources') as LinuxResources) : resourcesFromFlags(o);
   for (const w of c.update(r)) log.warn(w);

@@ -1,7 +1,7 @@
 // Status is derived from the live system each time, never trusted from disk alone.
 import { existsSync } from 'node:fs';
 import { fifoPath, Lock, StoredState } from './store';
-import { isAlive } from './proc';
+import { isAlive, runsInit } from './proc';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -10,11 +10,19 @@ export interface StatusProbe {
   frozen(s: StoredState): boolean;
 }
 
-export function deriveStatus(s: StoredState, dir: string, probe: StatusProbe): Status {
-  if (s.phase === 'creating') return Lock.isHeld(dir) ? 'creating' : 'stopped';
+/**
+ * `locked`: the caller holds the container's lock, so a create still "creating" is one whose
+ * runtime died (a live create holds the lock until it is done).
+ */
+export function deriveStatus(s: StoredState, dir: string, probe: StatusProbe, locked = false): Status {
+  if (s.phase === 'creating') return !locked && Lock.isHeld(dir) ? 'creating' : 'stopped';
   if (!isAlive(s.pid, s.startTime)) return 'stopped';
   // A frozen container is paused even before start (runc checks the freezer first too).
   if (probe.frozen(s)) return 'paused';
+  // Created until capsa-init execs the user's program. exec.fifo alone could lie: a `start`
+  // killed after the exec but before it removed the fifo leaves it behind.
+  const init = runsInit(s.pid);
+  if (init !== undefined) return init ? 'created' : 'running';
   return existsSync(fifoPath(dir)) ? 'created' : 'running';
 }
 

@@ -51,13 +51,18 @@ export class Env {
    *  create, and a pipe would keep us waiting until it exits (as the runtime-tools suite does).
    *  `opts.input`, when given, is the command's stdin; `opts.extraFds` become its fds 3, 4, ... */
   run(args: string[], opts: SpawnSyncOptions & { extraFds?: number[] } = {}): Result {
+    return this.runUnder([], args, opts);
+  }
+
+  /** As run(), with capsa started through `prefix` (a tracer, say): prefix... capsa --root ... args. */
+  runUnder(prefix: string[], args: string[], opts: SpawnSyncOptions & { extraFds?: number[] } = {}): Result {
+    const argv = [...prefix, ...(this.opts.wrap ?? []), CAPSA, '--root', this.root, ...args];
     const dir = mkdtempSync(join(tmpdir(), 'capsa-out-'));
     const [o, e] = [openSync(join(dir, 'out'), 'w+'), openSync(join(dir, 'err'), 'w+')];
     try {
       const { extraFds = [], ...rest } = opts;
       const stdin = opts.input === undefined ? 'ignore' : 'pipe';
-      const [cmd, ...pre] = [...(this.opts.wrap ?? []), CAPSA];
-      const r = spawnSync(cmd, [...pre, '--root', this.root, ...args], { timeout: 30000, stdio: [stdin, o, e, ...extraFds], ...rest });
+      const r = spawnSync(argv[0], argv.slice(1), { timeout: 30000, stdio: [stdin, o, e, ...extraFds], ...rest });
       return { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
     } finally {
       closeSync(o);
