@@ -5,12 +5,12 @@
 // only change through system calls, so killing before each of them reaches every state a
 // crash can leave. The state of capsa-init, which runs concurrently, is sampled by the kill
 // points at which capsa waits for it (its reads of the sync socket).
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
 import type { Env } from './capsa';
-import { leftovers, liveChildren, mountsAt, reapZombies, waitFor } from './machine';
+import { leftovers, liveChildren, mountsAt, processesInCgroup, reapZombies, waitFor } from './machine';
 
 export const STRACE = '/usr/bin/strace';
 
@@ -156,6 +156,14 @@ export function killedAt(trace: string): string | undefined {
 
 let checks = 0;
 
+function runsInit(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`) === '/memfd:capsa-init (deleted)';
+  } catch {
+    return false;
+  }
+}
+
 export interface Outcome {
   point: Point;
   /** The call the run was killed on (undefined: it was not killed, the counts drifted). */
@@ -180,7 +188,10 @@ export async function checkAfterKill(t: Test, env: Env, id: string, rootfs: stri
   } catch {
     // none, or not readable: nothing was committed
   }
-  const stray = () => liveChildren().filter((p) => p.pid !== committedPid);
+  // capsa-init dies with the capsa that started it until COMMIT; after it, the container's
+  // init (create) or the process exec started lives on, in the container's cgroup.
+  const inCgroup = new Set(processesInCgroup(`${env.cgroupParent}/${id}`));
+  const stray = () => liveChildren().filter((p) => p.pid !== committedPid && (runsInit(p.pid) || !inCgroup.has(p.pid)));
   await waitFor(() => stray().length === 0, 5000).catch(() => undefined);
   const where = `killed before ${point.label}`;
   t.same(stray(), [], `${where}: nothing it started outlives it, unless committed`);

@@ -1,6 +1,6 @@
-// capsa killed with SIGKILL before each system call of `start`, `kill` and `delete` that
-// changes the machine (test/helpers/crash.ts): the container is left in a state that `state`
-// reports truly, and `delete --force` then removes everything.
+// capsa killed with SIGKILL before each system call of `start`, `kill`, `exec` and `delete`
+// that changes the machine (test/helpers/crash.ts): the container is left in a state that
+// `state` reports truly, and `delete --force` then removes everything.
 import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -86,6 +86,20 @@ else {
         } else {
           t.match(s.status, /paused|stopped/, `${where}: paused as before, or killed`);
         }
+      },
+    });
+  });
+
+  t.test('exec --detach', async (t) => {
+    const b = env.bundle('ce', (c) => (c.process.args = ['sleep', '60']));
+    await sweep(t, env, {
+      id: 'ce',
+      args: ['exec', '--detach', 'ce', 'sleep', '50'],
+      rootfs,
+      setup: () => env.run(['run', '-d', '--bundle', b, 'ce']),
+      verify: (t, where) => {
+        // The container is untouched whatever became of the exec.
+        t.equal(state('ce').status, 'running', `${where}: the container runs on`);
       },
     });
   });

@@ -1,5 +1,5 @@
 // Many commands at once, and many in a row. The storm: 100 containers, 8 at a time, each
-// created, started, poked and deleted while a chaos worker kills, deletes and inspects
+// created, started, poked (exec among others) and deleted while a chaos worker kills, deletes and inspects
 // random ones: every command succeeds or fails cleanly (status 1, one line naming why), and
 // nothing is left. The soak: run/delete cycles (CAPSA_SOAK=N, 40 by default) leave no growth
 // in fds, cgroups, mounts, processes or memory.
@@ -22,7 +22,7 @@ else {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(Math.random() * xs.length)];
 
   /** What a clean failure says: runc's words for the states clients match on. */
-  const CLEAN = /^capsa: \w+ [\w.-]+: .*(does not exist|container with id exists|not running|cannot start a container that is|not stopped|not paused|was deleted while it was being created|state\.json: missing: the container is being created or deleted)[^\n]*\n$/;
+  const CLEAN = /^capsa: \w+ [\w.-]+: .*(does not exist|container with id exists|not running|cannot start a container that is|not stopped|not paused|was deleted while it was being created|cannot exec in a (stopped|paused) container|the container stopped while the process was joining it|state\.json: missing: the container is being created or deleted)[^\n]*\n$/;
 
   t.test('storm: 100 containers, 8 at a time, with chaos', async (t) => {
     const N = 100;
@@ -40,7 +40,7 @@ else {
         const id = `s${i}`;
         await run(['create', '--bundle', bundles[i], id]);
         await run(['start', id]);
-        const poke = pick([['state', id], ['kill', id, 'TERM'], ['kill', '--all', id, 'KILL'], ['pause', id], ['resume', id], ['ps', id], ['list']]);
+        const poke = pick([['state', id], ['exec', id, 'true'], ['exec', '--detach', id, 'sleep', '30'], ['kill', id, 'TERM'], ['kill', '--all', id, 'KILL'], ['pause', id], ['resume', id], ['ps', id], ['list']]);
         await run(poke);
         if (poke[0] === 'pause') await run(['kill', id, 'KILL']);
         await run(['delete', '--force', id]);
@@ -50,7 +50,7 @@ else {
     const chaos = async () => {
       while (busy) {
         const id = `s${Math.max(0, next - 1 - Math.floor(Math.random() * 8))}`;
-        await run(pick([['delete', '--force', id], ['kill', id, 'KILL'], ['kill', '--all', id, 'TERM'], ['state', id], ['delete', id], ['pause', id], ['resume', id]]));
+        await run(pick([['delete', '--force', id], ['kill', id, 'KILL'], ['kill', '--all', id, 'TERM'], ['state', id], ['delete', id], ['pause', id], ['resume', id], ['exec', id, 'true']]));
       }
     };
     const started = Date.now();
