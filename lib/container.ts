@@ -202,13 +202,16 @@ export class Container {
     // With --all, as runc: whatever is left in the cgroup gets the signal, and none left is no
     // error (containerd's CRI plugin sends `kill --all ID 9` after the init exited).
     if (!all && (status === 'stopped' || status === 'creating')) throw new CapsaError('kill', 'container not running');
+    // An init that is not PID 1 of a namespace of its own takes nobody with it when it dies of
+    // SIGKILL: the rest of the cgroup gets it too, as runc does.
+    const everyone = all || (signal === SIGKILL && !initIsPid1(this.state.config));
     // killAll freezes the cgroup while it signals (and thaws a paused one for SIGKILL): if we
     // die in between, the mark tells the next command to thaw what we left frozen.
     const mark = join(this.dir, KILL_MARK);
     const thaws = signal === SIGKILL || status !== 'paused';
     if (thaws) writeMark(mark);
     try {
-      if (all) this.cgroup().killAll(signal);
+      if (everyone) this.cgroup().killAll(signal);
       // Through a pidfd checked against the recorded start time: a reused pid gets nothing.
       else if (!signalProcess(this.state.pid, this.state.startTime, signal)) throw new CapsaError('kill', 'container not running');
       // A v1-frozen process dies of SIGKILL only once thawed (runc thaws for it too).
@@ -291,6 +294,10 @@ function undo(i: Intent): void {
 }
 
 const SIGKILL = 9;
+function initIsPid1(config: Spec): boolean {
+  return (config.linux?.namespaces ?? []).some((n) => n.type === 'pid' && !n.path);
+}
+
 /** Present while `kill` may have the container frozen (see kill and recover). */
 const KILL_MARK = 'kill.thaw';
 

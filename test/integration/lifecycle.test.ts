@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { Env, skipReason } from '../helpers/capsa';
 import { mountsUnder } from '../../lib/state/hostmounts';
-import { cgroupDirs, leftovers, waitFor } from '../helpers/machine';
+import { cgroupDirs, leftovers, processesInCgroup, waitFor } from '../helpers/machine';
 import { buildRootfs } from '../helpers/rootfs';
 
 const skip = skipReason();
@@ -89,6 +89,20 @@ else {
     await waitFor(() => JSON.parse(env.run(['state', 'c4']).stdout).status === 'stopped');
     t.equal(env.run(['kill', '--all', 'c4', '9']).status, 0, 'kill --all after the init exited still reaches the rest');
     t.equal(env.run(['delete', 'c4']).status, 0);
+  });
+
+  t.test('kill 9 of a container without its own PID namespace reaches all its processes (as runc)', async (t) => {
+    const b = env.bundle('c5', (c) => {
+      c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+      c.process.args = ['sh', '-c', 'sleep 60 & sleep 61 & wait'];
+    });
+    t.equal(env.run(['run', '-d', '--bundle', b, 'c5']).status, 0);
+    const cg = join(env.cgroupParent, 'c5');
+    await waitFor(() => processesInCgroup(cg).length === 3);
+    t.equal(env.run(['kill', 'c5', '9']).status, 0);
+    await waitFor(() => processesInCgroup(cg).length === 0);
+    t.pass('the init and both of its children are gone');
+    t.equal(env.run(['delete', 'c5']).status, 0);
   });
 
   t.test('--log-format json writes the cause as the last error line', async (t) => {
