@@ -134,6 +134,8 @@ int resolve_in(int root, const char *path, int flags, bool follow_last, int how)
 int open_in_root(int rootfd, const char *path, int flags, bool follow_last);
 int mkdir_in_root(int rootfd, const char *path, mode_t mode);
 int mkfile_in_root(int rootfd, const char *path);
+/* Sends data (len > 0) with fd attached (SCM_RIGHTS); -1 with errno on failure. */
+int send_fd(int sock, int fd, const char *data, size_t len);
 
 /* procfs.c: writes for the kernel, through a procfs nothing has covered. */
 int open_proc(const char *rel, int flags);

@@ -28,28 +28,8 @@ void connect_listener(struct plan *p) {
 
 static void send_listener(struct plan *p, int notify) {
   if (!p->seccomp_state) fail("seccomp", p->seccomp_listener, EPROTO, "no container process state for the agent");
-  const char *data = p->seccomp_state;
-  size_t len = strlen(data);
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &notify, sizeof notify);
-  /* The fd goes with the first bytes only; a short send continues without it. */
-  size_t off = 0;
-  while (off < len) {
-    ssize_t n = off ? send(listener_fd, data + off, len - off, MSG_NOSIGNAL) : sendmsg(listener_fd, &msg, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) fail("seccomp", p->seccomp_listener, errno, "send the listener fd to the seccomp agent");
-    off += (size_t)n;
-  }
+  if (send_fd(listener_fd, notify, p->seccomp_state, strlen(p->seccomp_state)) < 0)
+    fail("seccomp", p->seccomp_listener, errno, "send the listener fd to the seccomp agent");
   close(listener_fd);
   listener_fd = -1;
   close(notify);

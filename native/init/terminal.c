@@ -35,27 +35,6 @@ void connect_console(struct plan *p) {
     fail("console", p->console_socket, errno, "connect");
 }
 
-/* runc's message: the data is the name of the file sent (no NUL), the fd rides along as the
- * only SCM_RIGHTS. containerd (go-runc's RecvFile) and conmon read exactly this. */
-static void send_master(int master, const char *name) {
-  struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } u;
-  memset(&u, 0, sizeof u);
-  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &master, sizeof master);
-  ssize_t n;
-  do n = sendmsg(console_fd, &msg, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) fail("console", NULL, errno, "send the pty master");
-}
-
 /* The multiplexer of the container's own devpts, checked to be the real thing: a rootfs that
  * put a fake /dev/pts/ptmx (or a symlink) there must not get us to open something else. */
 static int open_ptmx(void) {
@@ -105,7 +84,10 @@ void setup_terminal(struct plan *p, bool console_dev) {
     if (ioctl(master, TIOCSWINSZ, &ws) < 0) fail("console", NULL, errno, "set the window size");
   }
   if (console_dev) bind_console(peer);
-  send_master(master, "/dev/pts/ptmx");
+  /* runc's message: the data is the name of the file sent (no NUL), the fd rides along as the
+   * only SCM_RIGHTS. containerd (go-runc's RecvFile) and conmon read exactly this. */
+  static const char name[] = "/dev/pts/ptmx";
+  if (send_fd(console_fd, master, name, sizeof name - 1) < 0) fail("console", NULL, errno, "send the pty master");
   close(master);
   close(console_fd);
   console_fd = -1;

@@ -1,4 +1,5 @@
-/* Error reporting, and path resolution confined to a root (openat2, or a walk of our own). */
+/* Error reporting, path resolution confined to a root (openat2, or a walk of our own), and
+ * handing an fd to a peer over a unix socket. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -289,4 +291,28 @@ int mkfile_in_root(int rootfd, const char *path) {
   if (f < 0 && e != EEXIST) return errno = e, -1;
   if (f >= 0) close(f);
   return open_in_root(rootfd, path, O_PATH, true);
+}
+
+int send_fd(int sock, int fd, const char *data, size_t len) {
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } u;
+  memset(&u, 0, sizeof u);
+  struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  /* The fd goes with the first bytes only; a short send continues without it. */
+  size_t off = 0;
+  while (off < len) {
+    ssize_t n = off ? send(sock, data + off, len - off, MSG_NOSIGNAL) : sendmsg(sock, &msg, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -1;
+    off += (size_t)n;
+  }
+  return 0;
 }

@@ -199,17 +199,24 @@ static ssize_t recv_fds(int conn, char *buf, size_t cap, int *fds, int maxfds, i
   return n;
 }
 
-static int agent(const char *sock, const char *out, const char *answer) {
+/* Listens on SOCK, says "listening" (the test waits for that line before it starts the
+ * container), takes one connection and frees the path for the next listener (an exec'd
+ * process's). */
+static int accept_one(const char *sock) {
   int s = listen_on(sock);
-  if (s < 0) return 1;
-  /* Ready: the test waits for this line before it starts the container. */
+  if (s < 0) return -1;
   printf("listening\n");
   fflush(stdout);
   int conn = accept4(s, NULL, NULL, SOCK_CLOEXEC);
-  if (conn < 0) return perror("accept"), 1;
-  /* One process per agent: the path is free for the next one (an exec'd process). */
+  if (conn < 0) perror("accept");
   close(s);
   unlink(sock);
+  return conn;
+}
+
+static int agent(const char *sock, const char *out, const char *answer) {
+  int conn = accept_one(sock);
+  if (conn < 0) return 1;
   static char buf[1 << 16];
   size_t len = 0;
   int fds[8], nfds = 0, notify = -1;
@@ -274,12 +281,8 @@ static int deny(const char *name, int err, char **cmd) {
 }
 
 static int console(const char *sock, const char *out) {
-  int s = listen_on(sock);
-  if (s < 0) return 1;
-  printf("listening\n");
-  fflush(stdout);
-  int conn = accept4(s, NULL, NULL, SOCK_CLOEXEC);
-  if (conn < 0) return perror("accept"), 1;
+  int conn = accept_one(sock);
+  if (conn < 0) return 1;
   char name[256];
   int fds[8], n = 0;
   if (recv_fds(conn, name, sizeof name, fds, 8, &n) < 0 || n != 1) return fprintf(stderr, "console: no fd\n"), 1;
