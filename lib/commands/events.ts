@@ -29,7 +29,7 @@ export function parseDuration(text: string): number {
   if (s === '0') return 0;
   if (s === '') throw bad();
   let ms = 0;
-  const re = /^(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+  const re = /^(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/; // µs, μs: Go accepts both
   while (s.length) {
     const m = re.exec(s);
     if (!m) throw bad();

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import type { Env } from './capsa';
+import { type Env, ROOT_DIR } from './capsa';
 import { leftovers, liveChildren, mountsAt, processesInCgroup, reapZombies, waitFor } from './machine';
 
 export const STRACE = '/usr/bin/strace';
@@ -66,6 +66,9 @@ export function straceRun(env: Env, args: string[], inject?: Point): { status: n
   }
 }
 
+/** capsa's own files: the code caches dist/boot.js writes after a command's first run are no
+ *  container's state (and the next run does not write them again). */
+const INSTALL = join(ROOT_DIR, 'dist') + '/';
 const PATHS_CHANGED = new Set(['mkdir', 'mkdirat', 'rmdir', 'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2', 'mknodat', 'chmod', 'umount2']);
 const PROCESS = new Set(['clone', 'vfork', 'fork', 'wait4', 'waitid', 'kill', 'pidfd_open', 'pidfd_send_signal', 'prctl', 'flock']);
 
@@ -89,6 +92,7 @@ export function killPoints(trace: string, from: string): Point[] {
   for (const c of calls.slice(start)) {
     const path = /"([^"]*)"/.exec(c.args)?.[1] ?? '';
     const fd = Number(/^(?:\[\{fd=)?(\d+)/.exec(c.args)?.[1] ?? -1);
+    if (path.startsWith(INSTALL)) continue;
     let kind: string | undefined;
     if (PATHS_CHANGED.has(c.name)) kind = c.name === 'rename' ? `rename ${pathKind(/"[^"]*", "([^"]*)"/.exec(c.args)?.[1] ?? '')}` : `${c.name} ${pathKind(path, from)}`;
     else if (PROCESS.has(c.name) || (c.name === 'clone3' && !c.args.includes('CLONE_THREAD'))) kind = `${c.name} #${++step}`;
