@@ -1,9 +1,9 @@
 // dist/boot.js, what bin/capsa runs: it loads the CLI bundle (dist/capsa.js) with a V8 code
 // cache, so a command does not parse and compile the whole CLI again on every start. Each
 // command word keeps its own cache (exactly the functions that command compiled), written by
-// its first run, or when V8 rejected it (another node). V8 checks a cache against the
-// source's length only, so the file name carries the bundle's hash; a cache never changes
-// what runs, only how fast it starts.
+// its first successful run (so a mistyped command leaves nothing), or when V8 rejected it
+// (another node). V8 checks a cache against the source's length only, so the file name
+// carries the bundle's hash; a cache never changes what runs, only how fast it starts.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { join } from 'node:path';
@@ -30,7 +30,8 @@ try {
 }
 const script = new Script(wrap(readFileSync(bundle, 'latin1')), { filename: bundle, cachedData });
 if (!cachedData || script.cachedDataRejected) {
-  process.once('exit', () => {
+  process.once('exit', (code) => {
+    if (code !== 0) return;
     const tmp = `${cachePath}.${process.pid}`;
     try {
       writeFileSync(tmp, script.createCachedData(), { mode: 0o644 });
