@@ -8,20 +8,12 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire, wrap } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { commandWord } from './argv';
 
 declare const CAPSA_BUNDLE_HASH: string;
 
-/** The command word: the first plain word, past the values of the global options. */
-function commandWord(argv: string[]): string {
-  for (let i = 0; i < argv.length; i++) {
-    if (['--root', '--log', '--log-format'].includes(argv[i])) i++;
-    else if (/^[a-z]{1,16}$/.test(argv[i])) return argv[i];
-  }
-  return 'none';
-}
-
 const bundle = join(__dirname, 'capsa.js');
-const cachePath = join(__dirname, `capsa.${CAPSA_BUNDLE_HASH}.${commandWord(process.argv.slice(2))}.cache`);
+const cachePath = join(__dirname, `capsa.${CAPSA_BUNDLE_HASH}.${commandWord(process.argv.slice(2)) ?? 'none'}.cache`);
 let cachedData: Buffer | undefined;
 try {
   cachedData = readFileSync(cachePath);

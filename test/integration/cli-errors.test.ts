@@ -28,4 +28,15 @@ else {
       }
     });
   }
+
+  // Only the command argv names is registered; help and a near miss still see them all.
+  t.test('help lists every command; a near miss gets suggestions', async (t) => {
+    const help = spawnSync(CAPSA, ['--help'], { encoding: 'utf8' });
+    t.equal(help.status, 0);
+    for (const c of ['create', 'run', 'start', 'exec', 'state', 'kill', 'delete', 'pause', 'resume', 'ps', 'events', 'update', 'list', 'spec', 'features', 'validate'])
+      t.match(help.stdout, new RegExp(`^  ${c} `, 'm'), c);
+    const near = spawnSync(CAPSA, ['--root', join(dir, 'root'), 'stat', 'x'], { encoding: 'utf8' });
+    t.equal(near.status, 1);
+    t.match(near.stderr, /unknown command 'stat'[\s\S]*Did you mean one of start, state\?/);
+  });
 }
