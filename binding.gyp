@@ -21,6 +21,7 @@
       "sources": [
         "native/init/devices.c",
         "native/init/hooks.c",
+        "native/init/lsm.c",
         "native/init/main.c",
         "native/init/mounts.c",
         "native/init/namespaces.c",

@@ -23,7 +23,7 @@ export const registry = {
     flags: Object.keys(FLAGS),
   },
   seccompNotify: true,
-  apparmor: false,
+  apparmor: true,
   selinux: false,
   intelRdt: false,
   idmapMounts: false,

@@ -65,6 +65,9 @@ export function planProcess(p: Process) {
     terminal: p.terminal ?? false,
     consoleSize: p.consoleSize,
     ioprio: p.ioPriority ? (IOPRIO_CLASS[p.ioPriority.class] << 13) | p.ioPriority.priority : undefined,
+    // As in Go's specs, an empty string means unset.
+    apparmorProfile: p.apparmorProfile || undefined,
+    selinuxLabel: p.selinuxLabel || undefined,
   };
 }
 
@@ -156,8 +159,6 @@ export function buildPlan(config: Spec, ctx: PlanContext): LaunchPlan {
     hooks: planHooks(config, ctx.hookEnv ?? []),
     sessionKeyring: ctx.noNewKeyring ? undefined : ctx.id,
     personality: linux.personality ? PERSONALITY[linux.personality.domain] : undefined,
-    apparmorProfile: process.apparmorProfile || undefined,
-    selinuxLabel: process.selinuxLabel || undefined,
     mountLabel: linux.mountLabel || undefined,
   };
 }

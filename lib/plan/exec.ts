@@ -85,8 +85,9 @@ export function dedupeEnv(env: string[]): string[] {
 
 /**
  * What the exec'd process gets where its own spec says nothing: the container's
- * capabilities, rlimits, no_new_privs, oom_score_adj and I/O priority (runc's defaults). An
- * explicit `"noNewPrivileges": false` is taken as asked for.
+ * capabilities, rlimits, no_new_privs, oom_score_adj, I/O priority and LSM labels (runc's
+ * defaults: a process.json without a profile must not start unconfined). An explicit
+ * `"noNewPrivileges": false` is taken as asked for.
  */
 export function effectiveProcess(config: Spec, p: Process): Process {
   const c = config.process;
@@ -98,6 +99,8 @@ export function effectiveProcess(config: Spec, p: Process): Process {
     noNewPrivileges: p.noNewPrivileges ?? c?.noNewPrivileges,
     oomScoreAdj: p.oomScoreAdj ?? c?.oomScoreAdj,
     ioPriority: p.ioPriority ?? c?.ioPriority,
+    apparmorProfile: p.apparmorProfile || c?.apparmorProfile,
+    selinuxLabel: p.selinuxLabel || c?.selinuxLabel,
   };
 }
 

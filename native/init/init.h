@@ -163,6 +163,9 @@ void setup_terminal(struct plan *p, bool console_dev);
 void connect_listener(struct plan *p);
 void load_seccomp(struct plan *p);
 
+/* lsm.c */
+void apply_apparmor(struct plan *p);
+
 /* hooks.c */
 void run_hooks(struct plan *p, uint32_t kind, const char *state_json);
 

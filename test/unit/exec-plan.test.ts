@@ -87,6 +87,17 @@ t.test('what a --process file leaves out comes from the container', async (t) =>
   t.same(own.capabilities, {}, 'an explicit empty capabilities object means none');
 });
 
+t.test('LSM labels: the process\'s own, else the container\'s (runc: an exec never starts unconfined)', async (t) => {
+  const c = config((c) => Object.assign(c.process!, { apparmorProfile: 'ctr', selinuxLabel: 'ctr_t' }));
+  const bare = { user: { uid: 5, gid: 5 }, args: ['x'], cwd: '/' };
+  t.match(effectiveProcess(c, bare), { apparmorProfile: 'ctr', selinuxLabel: 'ctr_t' });
+  t.match(effectiveProcess(c, { ...bare, apparmorProfile: '' }), { apparmorProfile: 'ctr' }, 'empty means unset');
+  t.match(effectiveProcess(c, { ...bare, apparmorProfile: 'own' }), { apparmorProfile: 'own' });
+  t.match(processFromFlags(c, ['sh'], flags({ apparmor: 'flag' })), { apparmorProfile: 'flag' });
+  t.match(processFromFlags(c, ['sh'], flags()), { apparmorProfile: 'ctr' });
+  t.equal(effectiveProcess(config(), bare).apparmorProfile, undefined);
+});
+
 t.test('environment: a later entry replaces an earlier one in its place', async (t) => {
   t.same(dedupeEnv(['PATH=/bin', 'A=1', 'PATH=/usr/bin', 'B', 'A=2']), ['PATH=/usr/bin', 'A=2', 'B']);
 });

@@ -147,3 +147,11 @@ t.test('the encoded plan carries what init needs', async (t) => {
   t.equal(a.nests('MOUNT')[0].str('M_DEST'), '/proc');
   t.equal(a.nests('DEVICE').length, 6);
 });
+
+t.test('an AppArmor profile travels in the plan; an empty one means none (as Go\'s specs)', async (t) => {
+  const attrs = (profile: string) => parseAttrs(encodePlan(buildPlan(config((c) => (c.process!.apparmorProfile = profile)), ctx)).subarray(HEADER_SIZE));
+  t.equal(buildPlan(config((c) => (c.process!.apparmorProfile = 'capsa-test')), ctx).apparmorProfile, 'capsa-test');
+  t.equal(attrs('capsa-test').str('APPARMOR_PROFILE'), 'capsa-test');
+  t.equal(attrs('').str('APPARMOR_PROFILE'), undefined);
+  t.equal(attrs('x'.repeat(5000)).str('APPARMOR_PROFILE'), 'x'.repeat(5000), 'capsa-init checks the length against a page');
+});

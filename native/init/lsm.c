@@ -1,0 +1,34 @@
+/* The AppArmor profile of the user's process (runc's libcontainer/apparmor): "exec NAME"
+ * written to our own attr/exec takes effect at the next execve, so capsa-init finishes
+ * unconfined and the user's process starts confined. Written through a procfs nothing has
+ * covered (procfs.c): a /proc that the config or the container mounted over could otherwise
+ * swallow the write and leave the process unconfined. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "init.h"
+
+/* The kernel takes at most a page per write to an attr file. */
+#define ATTR_MAX 4096
+
+void apply_apparmor(struct plan *p) {
+  const char *name = p->apparmor_profile;
+  if (!name) return;
+  char buf[ATTR_MAX];
+  int n = snprintf(buf, sizeof buf, "exec %s", name);
+  if (n < 0 || (size_t)n >= sizeof buf) fail("apparmor", NULL, ENAMETOOLONG, "profile name of %zu bytes", strlen(name));
+  /* Kernels before 5.8 have only the shared attr/exec. */
+  const char *rel = "thread-self/attr/apparmor/exec";
+  int fd = open_proc(rel, O_WRONLY);
+  if (fd < 0 && errno == ENOENT) fd = open_proc(rel = "thread-self/attr/exec", O_WRONLY);
+  if (fd < 0) fail("apparmor", rel, errno, "open");
+  ssize_t w;
+  do w = write(fd, buf, (size_t)n);
+  while (w < 0 && errno == EINTR);
+  /* ENOENT here: no such profile is loaded. */
+  if (w != n) fail("apparmor", rel, w < 0 ? errno : EIO, "profile \"%s\" on exec", name);
+  close(fd);
+}
