@@ -28,7 +28,7 @@ void apply_apparmor(struct plan *p) {
   ssize_t w;
   do w = write(fd, buf, (size_t)n);
   while (w < 0 && errno == EINTR);
-  /* ENOENT here: no such profile is loaded. */
+  if (w < 0 && errno == ENOENT) fail("apparmor", rel, ENOENT, "profile \"%s\" is not loaded", name);
   if (w != n) fail("apparmor", rel, w < 0 ? errno : EIO, "profile \"%s\" on exec", name);
   close(fd);
 }

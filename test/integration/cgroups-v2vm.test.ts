@@ -3,7 +3,9 @@
 // v2 test files there with plain node (not the tap runner: far too slow under emulation),
 // and reports each of their top-level tests here. The files: the v2 driver on every
 // resource (test/cgroups/v2.test.ts), the eBPF device filter on a real cgroup2 tree
-// (devfilter-root.test.ts), and real containers (integration/cgroups-v2.test.ts).
+// (devfilter-root.test.ts), and real containers (integration/cgroups-v2.test.ts). The VM's
+// Debian kernel also runs AppArmor, which this machine does not, so the AppArmor file
+// (integration/security-apparmor.test.ts, ~25 s there) rides along on the same boot.
 // On a cgroup v2 host those files run directly and this one skips.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync } from 'node:fs';
@@ -12,7 +14,12 @@ import { join } from 'node:path';
 import t from 'tap';
 import { ROOT_DIR, isRoot } from '../helpers/capsa';
 
-const FILES = ['dist/test/cgroups/devfilter-root.test.js', 'dist/test/cgroups/v2.test.js', 'dist/test/integration/cgroups-v2.test.js'];
+const FILES = [
+  'dist/test/cgroups/devfilter-root.test.js',
+  'dist/test/cgroups/v2.test.js',
+  'dist/test/integration/cgroups-v2.test.js',
+  'dist/test/integration/security-apparmor.test.js',
+];
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 
 function vmScript(): string | undefined {
@@ -52,7 +59,7 @@ function sections(out: string): Section[] {
 }
 
 function run(vm: string): void {
-  // Boot + three files measured at ~3 minutes; leave room for a loaded machine.
+  // Boot + the files measured at ~3.5 minutes; leave room for a loaded machine.
   t.setTimeout(15 * 60 * 1000);
   t.test('the cgroup v2 suite in the v2 VM', async (t) => {
     // tap's spawn hook puts its processinfo loader back into our children's NODE_OPTIONS, and
