@@ -1,8 +1,9 @@
 // AppArmor profiles applied for real: a container and an exec'd process confined by the
 // profile asked for (read back from /proc/self/attr/current inside), a deny rule enforced, an
 // exec inheriting the container's profile, a user namespace, a /proc that is not procfs,
-// and an unloaded profile refused with a clear error. Needs a kernel running AppArmor and apparmor_parser: on this machine that is the v2
-// VM, where cgroups-v2vm.test.ts runs this file. Kept lean: every command costs 1-2 s there.
+// and an unloaded profile refused with a clear error. Needs a kernel running AppArmor and
+// apparmor_parser: on this machine that is the v2 VM, where cgroups-v2vm.test.ts runs this
+// file. Kept lean: every command costs 1-2 s there.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
