@@ -205,10 +205,11 @@ export class Container {
     // An init that is not PID 1 of a namespace of its own takes nobody with it when it dies of
     // SIGKILL: the rest of the cgroup gets it too, as runc does.
     const everyone = all || (signal === SIGKILL && !initIsPid1(this.state.config));
-    // killAll freezes the cgroup while it signals (and thaws a paused one for SIGKILL): if we
-    // die in between, the mark tells the next command to thaw what we left frozen.
+    // killAll freezes the cgroup while it signals, and SIGKILL thaws a paused one: if we die in
+    // between, the mark tells the next command to thaw what we left frozen. A signal to the
+    // init alone freezes nothing, so the common `kill ID 15` writes no mark.
     const mark = join(this.dir, KILL_MARK);
-    const thaws = signal === SIGKILL || status !== 'paused';
+    const thaws = everyone ? signal === SIGKILL || status !== 'paused' : signal === SIGKILL && status === 'paused';
     if (thaws) writeMark(mark);
     try {
       if (everyone) this.cgroup().killAll(signal);
