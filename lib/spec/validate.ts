@@ -2,7 +2,6 @@
 // compiled to dist/validators.js at build time) first, then what a schema cannot say
 // (./semantic.ts), run only on the parts that passed the schema. Every problem is reported at
 // once, as a JSON pointer (RFC 6901) and a reason that names the offending value.
-import { validatorsPath } from '../paths';
 import { NO_NUL, PATTERN_TEXT } from './names';
 import { checkConfig, checkProcess, describe, escapePointer, type Guard } from './semantic';
 import type { Process, Spec } from './types';
@@ -36,9 +35,10 @@ type Shape = 1 | { p?: Record<string, Shape>; i?: Shape; a?: Shape; k?: 1; r?: s
 
 let loaded: Validators | undefined;
 function validators(): Validators {
-  // Standalone code generated at build time: loading it compiles no schema.
+  // Standalone code generated at build time (dist/validators.js, package.json "imports"):
+  // loading it compiles no schema, and the bundle carries it, so its code is in the caches.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (loaded ??= require(validatorsPath) as Validators);
+  return (loaded ??= require('#validators') as Validators);
 }
 
 export function validateConfig(doc: unknown, opts: ConfigOptions = {}): Problem[] {
