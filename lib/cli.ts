@@ -46,6 +46,10 @@ function action<A extends unknown[]>(
       if (g.debug && e instanceof Error && e.stack) log.debug(e.stack);
       process.exitCode = failure;
     }
+    // Every command awaits all it starts, so it is over: exit now. Letting the event loop
+    // drain would run V8's pending tasks first (after create, a ~3 ms scavenge), then have Node
+    // free the environment and the heap, which the kernel does faster on exit.
+    process.exit();
   };
 }
 
