@@ -21,6 +21,7 @@ import { procStat } from './state/proc';
 import { ownMountNamespace } from './state/hostmounts';
 import { fifoPath, type Intent, makeStateDir, removeStateDir, StoredState, STATE_VERSION, writeIntent, writeState } from './state/store';
 import { checkTerminal } from './terminal';
+import { isoTime } from './time';
 
 export interface CreateOptions {
   bundle: string;
@@ -55,7 +56,7 @@ export function createContainer(root: string, id: string, o: CreateOptions): Con
     startTime: '',
     bundle,
     rootfs,
-    created: new Date().toISOString(),
+    created: isoTime(),
     owner: userInfo().username,
     cgroup: { path: cgroupPath, dirs: [] },
     config,
@@ -150,7 +151,7 @@ function realRootfs(bundle: string, path: string): string {
   const p = resolve(bundle, path);
   let real: string;
   try {
-    real = realpathSync(p);
+    real = realpathSync.native(p);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CapsaError('rootfs', 'does not exist', p);
     throw sysError('rootfs', e, p);

@@ -2,6 +2,7 @@
 // errors also go to stderr. containerd reads the JSON lines back and shows the last error.
 import { appendFileSync } from 'node:fs';
 import { err } from './output';
+import { isoTime } from './time';
 
 export type Level = 'debug' | 'info' | 'warning' | 'error';
 
@@ -18,7 +19,7 @@ export function configureLog(o: LogOptions): void {
 }
 
 function line(level: Level, msg: string): string {
-  const time = new Date().toISOString();
+  const time = isoTime();
   if (options.format === 'json') return JSON.stringify({ level, msg, time }) + '\n';
   return `time="${time}" level=${level} msg=${JSON.stringify(msg)}\n`;
 }

@@ -48,7 +48,7 @@ export function stateRoot(root: string): string {
   if (known) return known;
   let real: string;
   try {
-    real = realpathSync(root);
+    real = realpathSync.native(root); // realpath(3): the JS walk costs ~0.5 ms on a cold start
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return resolve(root);
     throw sysError('state root', e, root);
