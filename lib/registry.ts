@@ -24,7 +24,7 @@ export const registry = {
   },
   seccompNotify: true,
   apparmor: true,
-  selinux: false,
+  selinux: true,
   intelRdt: false,
   idmapMounts: false,
   scheduler: false,
@@ -46,7 +46,18 @@ export function hostLsm(): HostLsm {
   } catch {
     // no AppArmor in this kernel
   }
-  return { apparmor, selinux: existsSync('/sys/fs/selinux/enforce') };
+  return { apparmor, selinux: selinuxActive() };
+}
+
+/** SELinux is running once selinuxfs is mounted and a policy is loaded: before that, every
+ *  task is "kernel" and no label is valid (go-selinux's GetEnabled). */
+function selinuxActive(): boolean {
+  if (!existsSync('/sys/fs/selinux/enforce')) return false;
+  try {
+    return readFileSync('/proc/self/attr/current', 'utf8').replace(/\0?\n?$/, '') !== 'kernel';
+  } catch {
+    return false;
+  }
 }
 
 /** Each part of `config` that asks for something capsa does not implement, as pointer + why. */

@@ -5,7 +5,7 @@ import { CAPABILITIES, NAMESPACE_FLAGS, RLIMITS } from '../spec/names';
 import { sysctlComponents } from '../spec/semantic';
 import { u64, type LinuxCapabilities, type LinuxSeccomp, type Process, type Spec } from '../spec/types';
 import { DEV_SYMLINKS, hostDev, planDevices } from './devices';
-import { MS, planMount, propagationFlags } from './mounts';
+import { MS, labelMount, planMount, propagationFlags } from './mounts';
 import type { Capabilities, LaunchPlan, PlanHook, PlanMount } from './types';
 
 export interface PlanContext {
@@ -116,7 +116,7 @@ export function buildPlan(config: Spec, ctx: PlanContext): LaunchPlan {
 
   const mounts: PlanMount[] = [];
   (config.mounts ?? []).forEach((m, i) => {
-    const pm = planMount(m, i, ctx.bundle);
+    const pm = labelMount(planMount(m, i, ctx.bundle), linux.mountLabel);
     if (m.type === 'cgroup' || m.type === 'cgroup2') {
       // Read-only unless the config says "rw": a writable cgroupfs lets the container change
       // its own limits, or more (CVE-2023-25809).

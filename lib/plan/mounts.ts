@@ -162,5 +162,18 @@ export function planMount(m: Mount, index: number, bundle: string): PlanMount {
   return out;
 }
 
+/** Filesystems that runc mounts without the SELinux mount label: proc and sysfs keep their
+ *  own labels, cgroupfs takes none, and an mqueue root is labelled afterwards (capsa-init sets
+ *  its xattr). Bind mounts ignore mount data, so they are never labelled either. */
+const UNLABELED = new Set(['proc', 'sysfs', 'mqueue', 'cgroup', 'cgroup2']);
+
+/** `linux.mountLabel` as the mount data that applies it to every file of the mount (runc's
+ *  label.FormatMountLabel): quoted, because an MLS range like s0:c1,c2 has commas. */
+export function labelMount(m: PlanMount, label: string | undefined): PlanMount {
+  if (!label || m.flags & MS.BIND || UNLABELED.has(m.fstype)) return m;
+  const context = `context="${label}"`;
+  return { ...m, data: m.data ? `${m.data},${context}` : context };
+}
+
 /** Every option capsa understands, for `features`. */
 export const MOUNT_OPTIONS = Object.keys(OPTIONS);

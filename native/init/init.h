@@ -165,6 +165,8 @@ void load_seccomp(struct plan *p);
 
 /* lsm.c */
 void apply_apparmor(struct plan *p);
+void apply_selinux(struct plan *p);
+void selinux_keycreate(struct plan *p);
 
 /* hooks.c */
 void run_hooks(struct plan *p, uint32_t kind, const char *state_json);

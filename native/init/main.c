@@ -88,10 +88,10 @@ static void enter_cwd(struct plan *p) {
 /* The process's settings, in the order privileges allow. Paths are resolved and checked
  * before any seccomp filter is loaded, so a profile that refuses getcwd or faccessat2 cannot
  * break them; without no_new_privs the filter must be loaded while we still hold
- * CAP_SYS_ADMIN, before the user switch (as runc). The AppArmor profile is set before both,
- * as runc does: its private procfs needs fsopen and CAP_SYS_ADMIN, which a filter or the
- * user switch may take away, and it applies only at execve anyway (startContainer hooks,
- * forked after it, inherit it, as in runc). */
+ * CAP_SYS_ADMIN, before the user switch (as runc). The AppArmor profile and the SELinux
+ * label are set before both, as runc does: the private procfs they are written through needs
+ * fsopen and CAP_SYS_ADMIN, which a filter or the user switch may take away, and they apply
+ * only at execve anyway (startContainer hooks, forked after, inherit them, as in runc). */
 static const char *setup_process(struct plan *p) {
   if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0) fail("hostname", p->hostname, errno, "sethostname");
   if (p->domainname && setdomainname(p->domainname, strlen(p->domainname)) < 0)
@@ -103,6 +103,7 @@ static const char *setup_process(struct plan *p) {
   const char *path = resolve_exec(p);
   cloexec_private_fds();
   apply_apparmor(p);
+  apply_selinux(p);
   if (!p->no_new_privs) load_seccomp(p);
   switch_user(p);
   die_with_parent();

@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -105,6 +106,10 @@ static void mount_one(struct plan *p, int rootfd, const struct mount_entry *m) {
   unsigned long extra = flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT);
   if (bind && extra && remount(fp, MS_BIND | extra) < 0)
     fail("mount", m->dest, errno, "remount bind with flags 0x%lx", extra);
+  /* mqueue takes no context= option: runc labels its root instead (label.SetFileLabel). */
+  if (p->mount_label && m->fstype && !strcmp(m->fstype, "mqueue") &&
+      setxattr(fp, "security.selinux", p->mount_label, strlen(p->mount_label), 0) < 0)
+    fail("mount", m->dest, errno, "set the SELinux label %s", p->mount_label);
   set_propagation(m->dest, fp, m->propagation);
   set_attrs(m->dest, fd, m->attr_set, m->attr_clr);
   close(fd);
@@ -225,6 +230,14 @@ void finish_rootfs(struct plan *p) {
       fail("readonly paths", path, errno, "remount read-only");
     close(fd);
   }
+  /* A masked directory's tmpfs carries the mount label, as the config's tmpfs mounts do. */
+  char ctx[4096];
+  const char *label_data = NULL;
+  if (p->mount_label) {
+    if ((size_t)snprintf(ctx, sizeof ctx, "context=\"%s\"", p->mount_label) >= sizeof ctx)
+      fail("masked paths", NULL, ENAMETOOLONG, "mount label of %zu bytes", strlen(p->mount_label));
+    label_data = ctx;
+  }
   int nullfd = -1;
   for (size_t i = 0; i < p->masked.n; i++) {
     const char *path = p->masked.v[i];
@@ -234,7 +247,7 @@ void finish_rootfs(struct plan *p) {
     struct stat st;
     if (fstat(fd, &st) < 0) fail("masked paths", path, errno, "stat");
     if (S_ISDIR(st.st_mode)) {
-      if (mount("tmpfs", fdpath(fd, fp), "tmpfs", MS_RDONLY, p->mount_label) < 0)
+      if (mount("tmpfs", fdpath(fd, fp), "tmpfs", MS_RDONLY, label_data) < 0)
         fail("masked paths", path, errno, "mount a read-only tmpfs");
     } else {
       if (nullfd < 0) nullfd = open_dev_null(rootfd);

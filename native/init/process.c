@@ -68,6 +68,7 @@ void apply_oom_score_adj(struct plan *p) {
 void apply_process_attrs(struct plan *p) {
   apply_oom_score_adj(p);
   if (p->session_keyring) {
+    selinux_keycreate(p);
     long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->session_keyring);
     /* Keyrings are not namespaced; where the kernel refuses (ENOSYS, EPERM under some
      * seccomp profiles) runc goes on without one, and so do we. */

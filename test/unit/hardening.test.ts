@@ -51,12 +51,15 @@ t.test('integers beyond 64 bits are refused from the text, wherever they are', a
   t.same((parseJson('{"s": "99999999999999999999999", "f": 1234567890123456789012.5}', 'x') as { s: string }).s, '99999999999999999999999', 'strings and fractions are not integers');
 });
 
-t.test('LSM labels: refused for an LSM the host does not run; SELinux labels while capsa applies none', async (t) => {
+t.test('LSM labels: refused for an LSM the host does not run, taken where it runs', async (t) => {
   const c: Spec = { ...config([]), process: { ...config([]).process!, apparmorProfile: 'p', selinuxLabel: 'l' } };
+  c.linux = { ...c.linux, mountLabel: 'm' };
   t.same(unsupported(c, { apparmor: false, selinux: false }).map((u) => u.why), [
     '"p" asks for AppArmor, which is not enabled on this host',
     '"l" asks for SELinux, which is not enabled on this host',
+    '"m" asks for SELinux, which is not enabled on this host',
   ]);
-  t.same(unsupported(c, { apparmor: true, selinux: true }).map((u) => u.why), ['SELinux labels are not supported by capsa']);
-  t.same(unsupported({ ...c, process: { ...c.process!, selinuxLabel: undefined } }, { apparmor: true, selinux: false }), [], 'an AppArmor profile where AppArmor runs');
+  t.same(unsupported(c, { apparmor: true, selinux: true }), [], 'both where both run');
+  t.same(unsupported({ ...c, process: { ...c.process!, selinuxLabel: undefined }, linux: { ...c.linux, mountLabel: '' } }, { apparmor: true, selinux: false }), [], 'an AppArmor profile where AppArmor runs');
+  t.same(unsupported({ ...c, process: { ...c.process!, apparmorProfile: undefined } }, { apparmor: false, selinux: true }), [], 'SELinux labels where SELinux runs');
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { buildPlan, PlanContext, sysctlPath } from '../../lib/plan/build';
 import { encodePlan } from '../../lib/plan/encode';
-import { MS, planMount } from '../../lib/plan/mounts';
+import { labelMount, MS, planMount } from '../../lib/plan/mounts';
 import { parseAttrs } from '../../lib/protocol/codec';
 import { HEADER_SIZE } from '../../lib/protocol/spec';
 import { NAMESPACE_FLAGS } from '../../lib/spec/names';
@@ -146,6 +146,46 @@ t.test('the encoded plan carries what init needs', async (t) => {
   t.same(a.strs('ARG'), ['sh']);
   t.equal(a.nests('MOUNT')[0].str('M_DEST'), '/proc');
   t.equal(a.nests('DEVICE').length, 6);
+});
+
+t.test('the SELinux mount label: context="..." in the data of the mounts runc labels, and in the plan for init', async (t) => {
+  const label = 'system_u:object_r:container_file_t:s0:c1,c2';
+  const p = buildPlan(
+    config((c) => {
+      c.linux!.mountLabel = label;
+      c.mounts!.push(
+        { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755', 'size=65536k'] },
+        { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['newinstance', 'gid=5'] },
+        { destination: '/run', type: 'tmpfs', source: 'tmpfs' },
+        { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue' },
+        { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['ro'] },
+        { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup' },
+        { destination: '/data', type: 'bind', source: '/srv', options: ['rbind'] },
+        { destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['bind'] },
+      );
+    }),
+    ctx,
+  );
+  t.same(
+    p.mounts.map((m) => [m.destination, m.data]),
+    [
+      ['/proc', ''],
+      ['/dev', `mode=755,size=65536k,context="${label}"`],
+      ['/dev/pts', `newinstance,gid=5,context="${label}"`],
+      ['/run', `context="${label}"`],
+      ['/dev/mqueue', ''],
+      ['/sys', ''],
+      ['/sys/fs/cgroup', ''],
+      ['/data', ''],
+      ['/x', ''],
+    ],
+    'quoted (the categories have a comma); not on proc, sysfs, cgroup, binds; mqueue is labelled by init',
+  );
+  t.equal(p.mountLabel, label, 'init labels the masked directories and the mqueue root with it');
+  t.equal(parseAttrs(encodePlan(p).subarray(HEADER_SIZE)).str('MOUNT_LABEL'), label);
+  const none = buildPlan(config((c) => c.mounts!.push({ destination: '/run', type: 'tmpfs', source: 'tmpfs' })), ctx);
+  t.same(none.mounts.map((m) => m.data), ['', ''], 'no label, no context');
+  t.equal(labelMount(planMount({ destination: '/t', type: 'tmpfs' }, 0, '/b'), '').data, '', 'an empty label means none (as Go\'s specs)');
 });
 
 t.test('an AppArmor profile travels in the plan; an empty one means none (as Go\'s specs)', async (t) => {
