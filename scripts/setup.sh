@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 
 # Build: g++, make, python3 (node-gyp), libseccomp-dev. Run and test: busybox-static (test
 # rootfs), runc (differential tests), containerd and podman with conmon (engine tests),
-# hyperfine (bench), jq; qemu and xz for the cgroup v2 VM tests, apparmor (apparmor_parser) for
-# the AppArmor tests that run in that VM.
+# hyperfine (bench), jq; qemu and xz for the cgroup v2 VM tests, apparmor (apparmor_parser) and
+# checkpolicy (compiles the SELinux test policy) for the AppArmor and SELinux tests that run in
+# that VM.
 packages=(build-essential python3 pkg-config libseccomp-dev busybox-static runc containerd podman conmon
-  hyperfine jq iproute2 qemu-system-x86 xz-utils strace apparmor)
+  hyperfine jq iproute2 qemu-system-x86 xz-utils strace apparmor checkpolicy)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

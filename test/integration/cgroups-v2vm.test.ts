@@ -5,22 +5,51 @@
 // resource (test/cgroups/v2.test.ts), the eBPF device filter on a real cgroup2 tree
 // (devfilter-root.test.ts), and real containers (integration/cgroups-v2.test.ts). The VM's
 // Debian kernel also runs AppArmor, which this machine does not, so the AppArmor file
-// (integration/security-apparmor.test.ts, ~25 s there) rides along on the same boot.
+// (integration/security-apparmor.test.ts, ~25 s there) rides along on the same boot. A second
+// boot runs SELinux instead (the two exclude each other): security=selinux, capsa's test
+// policy loaded enforcing (spec-fixtures/selinux), and integration/security-selinux.test.ts.
 // On a cgroup v2 host those files run directly and this one skips.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ROOT_DIR, isRoot } from '../helpers/capsa';
 
-const FILES = [
-  'dist/test/cgroups/devfilter-root.test.js',
-  'dist/test/cgroups/v2.test.js',
-  'dist/test/integration/cgroups-v2.test.js',
-  'dist/test/integration/security-apparmor.test.js',
+interface Boot {
+  name: string;
+  /** Extra guest kernel command line. */
+  append: string;
+  /** Run first, in the VM; the files run only if it succeeds. */
+  setup?: string;
+  files: string[];
+  /** Why this boot cannot run here, if it cannot. */
+  skip?: () => string | undefined;
+}
+
+const BOOTS: Boot[] = [
+  {
+    name: 'the cgroup v2 suite',
+    append: '',
+    files: [
+      'dist/test/cgroups/devfilter-root.test.js',
+      'dist/test/cgroups/v2.test.js',
+      'dist/test/integration/cgroups-v2.test.js',
+      'dist/test/integration/security-apparmor.test.js',
+    ],
+  },
+  {
+    name: 'SELinux',
+    append: 'security=selinux',
+    setup: 'sh spec-fixtures/selinux/load-policy.sh enforcing',
+    files: ['dist/test/integration/security-selinux.test.js'],
+    // The VM runs the host's userland: the policy is compiled there with its checkpolicy.
+    skip: () => (existsSync('/usr/bin/checkpolicy') ? undefined : 'needs checkpolicy to build the test policy (apt-get install checkpolicy; scripts/setup.sh)'),
+  },
 ];
 const CGROUP2_SUPER_MAGIC = 0x63677270;
+/** The VM command's exit code when a boot's setup failed. */
+const SETUP_FAILED = 3;
 
 function vmScript(): string | undefined {
   const candidates = [
@@ -59,56 +88,63 @@ function sections(out: string): Section[] {
 }
 
 function run(vm: string): void {
-  // Boot + the files measured at ~3.5 minutes; leave room for a loaded machine.
-  t.setTimeout(15 * 60 * 1000);
-  t.test('the cgroup v2 suite in the v2 VM', async (t) => {
-    // tap's spawn hook puts its processinfo loader back into our children's NODE_OPTIONS, and
-    // the VM script passes NODE_OPTIONS in: node in the VM would then write coverage into the
-    // shared worktree's .tap/, and tap here would report it and exit 1. Hence the unset.
-    const cmd = 'unset NODE_OPTIONS; ' + FILES.map((f) => `echo "@@@ file ${f}"; node ${f} 2>&1; echo "@@@ exit $?"`).join('; ');
-    const t0 = Date.now();
-    // Files, not pipes: node's pipes are sockets, and qemu opens its stderr by /proc/self/fd/2,
-    // which a socket refuses (ENXIO).
-    const dir = mkdtempSync(join(tmpdir(), 'capsa-v2vm-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    const [o, e] = [openSync(join(dir, 'out'), 'w'), openSync(join(dir, 'err'), 'w')];
-    const child = spawn('bash', [vm, cmd], {
-      cwd: ROOT_DIR,
-      env: { ...process.env, NODE_OPTIONS: '', V2VM_QUIET: '1', V2VM_TIMEOUT: '840', V2VM_MEM: '2048' },
-      stdio: ['ignore', o, e],
-    });
-    closeSync(o);
-    closeSync(e);
-    const code = await new Promise<number | null>((r) => child.on('close', r));
-    const out = readFileSync(join(dir, 'out'), 'utf8');
-    const err = readFileSync(join(dir, 'err'), 'utf8');
-    t.comment(`v2 VM: ${((Date.now() - t0) / 1000).toFixed(1)} s, exit ${code}`);
-    const found = sections(out);
-    t.same(
-      found.map((s) => s.file),
-      FILES,
-      code === 125 || code === 124 ? `the VM did not run the suite (exit ${code}): ${err.slice(-3000)}` : 'every file ran in the VM',
-    );
-    for (const s of found) {
-      const plan0 = /^1\.\.0 # (.*)$/m.exec(s.output);
-      // Every file must run there: a skip inside the VM means the suite did not happen.
-      if (plan0) {
-        t.fail(`${s.file} skipped in the VM: ${plan0[1]}`);
-        continue;
-      }
-      let n = 0;
-      for (const line of s.output.split('\n')) {
-        const m = /^(not )?ok \d+ - (.*?)(?: # (SKIP|TODO)(?: (.*))?| # time=[\d.]+m?s)?$/.exec(line);
-        if (!m) continue;
-        n++;
-        const name = `${s.file.replace(/^dist\/test\//, '')}: ${m[2]}`;
-        if (m[3] === 'SKIP') t.pass(name, { skip: m[4] || 'skipped in the VM' });
-        else if (m[1]) t.fail(name, { diagnostic: true, output: s.output.slice(-8000) });
-        else t.pass(name);
-      }
-      t.ok(n > 0, `${s.file}: top-level tests reported (${n})`);
-      t.equal(s.exit, 0, `${s.file} exited 0 in the VM`);
-    }
-    t.equal(code, 0, 'the VM command exited 0');
+  // The boots run one after the other (each VM takes both cores): measured at ~3.5 minutes
+  // and ~35 s; leave room for a loaded machine.
+  t.setTimeout(18 * 60 * 1000);
+  for (const boot of BOOTS) {
+    const skip = boot.skip?.();
+    t.test(`${boot.name} in the v2 VM`, { skip }, (t) => runBoot(t, vm, boot));
+  }
+}
+
+async function runBoot(t: Test, vm: string, boot: Boot): Promise<void> {
+  // tap's spawn hook puts its processinfo loader back into our children's NODE_OPTIONS, and
+  // the VM script passes NODE_OPTIONS in: node in the VM would then write coverage into the
+  // shared worktree's .tap/, and tap here would report it and exit 1. Hence the unset.
+  const files = boot.files.map((f) => `echo "@@@ file ${f}"; node ${f} 2>&1; echo "@@@ exit $?"`).join('; ');
+  const cmd = `unset NODE_OPTIONS; ${boot.setup ? `${boot.setup} || exit ${SETUP_FAILED}; ` : ''}${files}`;
+  const t0 = Date.now();
+  // Files, not pipes: node's pipes are sockets, and qemu opens its stderr by /proc/self/fd/2,
+  // which a socket refuses (ENXIO).
+  const dir = mkdtempSync(join(tmpdir(), 'capsa-v2vm-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const [o, e] = [openSync(join(dir, 'out'), 'w'), openSync(join(dir, 'err'), 'w')];
+  const child = spawn('bash', [vm, cmd], {
+    cwd: ROOT_DIR,
+    env: { ...process.env, NODE_OPTIONS: '', V2VM_QUIET: '1', V2VM_TIMEOUT: '840', V2VM_MEM: '2048', V2VM_APPEND: boot.append },
+    stdio: ['ignore', o, e],
   });
+  closeSync(o);
+  closeSync(e);
+  const code = await new Promise<number | null>((r) => child.on('close', r));
+  const out = readFileSync(join(dir, 'out'), 'utf8');
+  const err = readFileSync(join(dir, 'err'), 'utf8');
+  t.comment(`v2 VM: ${((Date.now() - t0) / 1000).toFixed(1)} s, exit ${code}`);
+  const found = sections(out);
+  t.same(
+    found.map((s) => s.file),
+    boot.files,
+    code === 125 || code === 124 || code === SETUP_FAILED ? `the VM did not run the files (exit ${code}): ${err.slice(-3000)}` : 'every file ran in the VM',
+  );
+  for (const s of found) {
+    const plan0 = /^1\.\.0 # (.*)$/m.exec(s.output);
+    // Every file must run there: a skip inside the VM means the suite did not happen.
+    if (plan0) {
+      t.fail(`${s.file} skipped in the VM: ${plan0[1]}`);
+      continue;
+    }
+    let n = 0;
+    for (const line of s.output.split('\n')) {
+      const m = /^(not )?ok \d+ - (.*?)(?: # (SKIP|TODO)(?: (.*))?| # time=[\d.]+m?s)?$/.exec(line);
+      if (!m) continue;
+      n++;
+      const name = `${s.file.replace(/^dist\/test\//, '')}: ${m[2]}`;
+      if (m[3] === 'SKIP') t.pass(name, { skip: m[4] || 'skipped in the VM' });
+      else if (m[1]) t.fail(name, { diagnostic: true, output: s.output.slice(-8000) });
+      else t.pass(name);
+    }
+    t.ok(n > 0, `${s.file}: top-level tests reported (${n})`);
+    t.equal(s.exit, 0, `${s.file} exited 0 in the VM`);
+  }
+  t.equal(code, 0, 'the VM command exited 0');
 }

@@ -1,7 +1,7 @@
 // Privileges as the container ends up with them: capabilities (bounding dropped before the
 // user switch, ambient only within inheritable and permitted, nothing for a non-root user
 // without any), the cgroup filesystem read-only (CVE-2023-25809), and LSM labels refused
-// where the LSM is not running (applied: security-apparmor.test.ts).
+// where the LSM is not running (applied: security-apparmor.test.ts, security-selinux.test.ts).
 import t from 'tap';
 import { Env, skipReason } from '../helpers/capsa';
 import { leftovers } from '../helpers/machine';
@@ -136,6 +136,6 @@ else {
       t.same(leftovers(env, id), []);
     }
   });
-  // AppArmor profiles applied: security-apparmor.test.ts (in the v2 VM on this machine).
-  t.test('SELinux labels applied', { skip: `capsa does not apply SELinux labels yet (lib/registry.ts); this machine ${lsm.selinux ? 'runs' : 'does not run'} SELinux` }, async () => {});
+  // AppArmor profiles and SELinux labels applied: security-apparmor.test.ts and
+  // security-selinux.test.ts (each in its boot of the v2 VM on this machine).
 }
