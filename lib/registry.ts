@@ -61,7 +61,7 @@ function selinuxActive(): boolean {
 }
 
 /** Each part of `config` that asks for something capsa does not implement, as pointer + why. */
-export function unsupported(config: Spec, lsm: HostLsm = hostLsm()): { pointer: string; why: string }[] {
+export function unsupported(config: Spec, lsm?: HostLsm): { pointer: string; why: string }[] {
   const out: { pointer: string; why: string }[] = [];
   const p = config.process;
   const l = config.linux;
@@ -72,15 +72,17 @@ export function unsupported(config: Spec, lsm: HostLsm = hostLsm()): { pointer: 
   if (!registry.netDevices) no(l?.netDevices, '/linux/netDevices', 'network devices');
   if (!registry.scheduler) no(p?.scheduler, '/process/scheduler', 'the scheduler setting');
   if (!registry.execCPUAffinity) no(p?.execCPUAffinity, '/process/execCPUAffinity', 'execCPUAffinity');
-  // A label for an LSM the host does not run would protect nothing: that is said first.
-  const label = (value: string | undefined, pointer: string, name: 'AppArmor' | 'SELinux', active: boolean, implemented: boolean) => {
+  // A label for an LSM the host does not run would protect nothing: that is said first. The
+  // host is asked only when a config names a label (it costs reads on every create).
+  const label = (value: string | undefined, pointer: string, lsmName: 'apparmor' | 'selinux') => {
     if (!value) return;
-    if (!active) out.push({ pointer, why: `${JSON.stringify(value)} asks for ${name}, which is not enabled on this host` });
-    else if (!implemented) out.push({ pointer, why: `${name} labels are not supported by capsa` });
+    const name = lsmName === 'apparmor' ? 'AppArmor' : 'SELinux';
+    if (!(lsm ??= hostLsm())[lsmName]) out.push({ pointer, why: `${JSON.stringify(value)} asks for ${name}, which is not enabled on this host` });
+    else if (!registry[lsmName]) out.push({ pointer, why: `${name} labels are not supported by capsa` });
   };
-  label(p?.apparmorProfile, '/process/apparmorProfile', 'AppArmor', lsm.apparmor, registry.apparmor);
-  label(p?.selinuxLabel, '/process/selinuxLabel', 'SELinux', lsm.selinux, registry.selinux);
-  label(l?.mountLabel, '/linux/mountLabel', 'SELinux', lsm.selinux, registry.selinux);
+  label(p?.apparmorProfile, '/process/apparmorProfile', 'apparmor');
+  label(p?.selinuxLabel, '/process/selinuxLabel', 'selinux');
+  label(l?.mountLabel, '/linux/mountLabel', 'selinux');
   if (l?.personality?.flags?.length) no(true, '/linux/personality/flags', 'personality flags');
   return out;
 }

@@ -266,6 +266,10 @@ export async function sweep(t: Test, env: Env, s: Sweep): Promise<Outcome[]> {
   }
   t.comment(`${s.args[0]} ${s.id}: killed before each of ${points.length} calls:\n${describe(outcomes)}`);
   const killed = outcomes.filter((o) => o.killedAt !== undefined).length;
-  t.ok(killed >= points.length * 0.9, `${killed} of ${points.length} runs were killed where planned`);
+  // A syscall's count can drift between runs (an rmdir retried on EBUSY while a killed
+  // process leaves its cgroup), so the N-th call may not come: one run in ten may miss, and
+  // one always may (with 9 points, 90% allowed none).
+  const misses = Math.max(1, Math.floor(points.length / 10));
+  t.ok(killed >= points.length - misses, `${killed} of ${points.length} runs were killed where planned`);
   return outcomes;
 }
