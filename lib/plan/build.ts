@@ -99,6 +99,12 @@ export function sysctlPath(key: string): string {
   return parts.join('/');
 }
 
+/** The session keyring create and exec join: runc's name for it, so tools that look for a
+ *  container's keyring find it. */
+export function sessionKeyring(id: string, noNewKeyring: boolean): string | undefined {
+  return noNewKeyring ? undefined : `_ses.${id}`;
+}
+
 export function buildPlan(config: Spec, ctx: PlanContext): LaunchPlan {
   const process = config.process;
   if (!process) throw new CapsaError('config.json', 'process is required to create a container', '/process');
@@ -157,7 +163,7 @@ export function buildPlan(config: Spec, ctx: PlanContext): LaunchPlan {
     consoleSocket: p.terminal ? ctx.consoleSocket : undefined,
     stateDir: ctx.stateDir,
     hooks: planHooks(config, ctx.hookEnv ?? []),
-    sessionKeyring: ctx.noNewKeyring ? undefined : ctx.id,
+    sessionKeyring: sessionKeyring(ctx.id, ctx.noNewKeyring),
     personality: linux.personality ? PERSONALITY[linux.personality.domain] : undefined,
     mountLabel: linux.mountLabel || undefined,
   };

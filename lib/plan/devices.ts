@@ -7,13 +7,14 @@ const S_IFCHR = 0o020000;
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
 
+// In runc's order, which shows in mountinfo where they are bind mounts (a user namespace).
 const DEFAULTS: [string, number, number][] = [
   ['/dev/null', 1, 3],
-  ['/dev/zero', 1, 5],
-  ['/dev/full', 1, 7],
   ['/dev/random', 1, 8],
-  ['/dev/urandom', 1, 9],
+  ['/dev/full', 1, 7],
   ['/dev/tty', 5, 0],
+  ['/dev/zero', 1, 5],
+  ['/dev/urandom', 1, 9],
 ];
 
 export const DEV_SYMLINKS = [

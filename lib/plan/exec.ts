@@ -4,7 +4,7 @@ import { CapsaError } from '../errors';
 import { unsupported } from '../registry';
 import { NAMESPACE_FLAGS, NAMESPACE_PROC_NAMES } from '../spec/names';
 import type { LinuxSeccomp, Process, Spec } from '../spec/types';
-import { PERSONALITY, planProcess } from './build';
+import { PERSONALITY, planProcess, sessionKeyring } from './build';
 import type { LaunchPlan } from './types';
 
 export interface ExecContext {
@@ -135,7 +135,7 @@ export function buildExecPlan(config: Spec, process: Process, ctx: ExecContext):
     seccomp: config.linux?.seccomp ? ctx.compileSeccomp(config.linux.seccomp) : undefined,
     consoleSocket: p.terminal ? ctx.consoleSocket : undefined,
     hooks: [],
-    sessionKeyring: ctx.noNewKeyring ? undefined : ctx.id,
+    sessionKeyring: sessionKeyring(ctx.id, ctx.noNewKeyring),
     personality: config.linux?.personality ? PERSONALITY[config.linux.personality.domain] : undefined,
   };
 }

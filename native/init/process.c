@@ -64,6 +64,15 @@ void apply_oom_score_adj(struct plan *p) {
   p->has_oom_score_adj = false;
 }
 
+/* runc's session keyring permissions: the kernel's for a new one (possessor: all; owner: view,
+ * read, link), plus search for the container's users: as "other" in a user namespace, whose
+ * ids are not the keyring owner's, as the owner otherwise. */
+static uint32_t keyring_perm(const struct plan *p) {
+  bool userns = p->clone_flags & CLONE_NEWUSER;
+  for (size_t i = 0; i < p->joins.n; i++) userns |= p->joins.v[i].type == CLONE_NEWUSER;
+  return 0x3f130000 | (userns ? 0x8 : 0x80000);
+}
+
 /* Settings that belong to the process and need privileges: applied before the user switch. */
 void apply_process_attrs(struct plan *p) {
   apply_oom_score_adj(p);
@@ -73,7 +82,7 @@ void apply_process_attrs(struct plan *p) {
     /* Keyrings are not namespaced; where the kernel refuses (ENOSYS, EPERM under some
      * seccomp profiles) runc goes on without one, and so do we. */
     if (id < 0 && errno != ENOSYS && errno != EPERM && errno != EACCES) fail("keyring", p->session_keyring, errno, "join");
-    if (id >= 0 && syscall(SYS_keyctl, KEYCTL_SETPERM, id, 0x3f1f0000) < 0)
+    if (id >= 0 && syscall(SYS_keyctl, KEYCTL_SETPERM, id, keyring_perm(p)) < 0)
       fail("keyring", p->session_keyring, errno, "set permissions");
   }
   if (p->has_personality && personality(p->personality) < 0) fail("personality", NULL, errno, "0x%x", p->personality);

@@ -17,10 +17,12 @@ const PROBE = [
   'echo "## oom"; cat /proc/self/oom_score_adj',
   'echo "## mounts"; awk \'{ for (i = 7; i <= NF; i++) if ($i == "-") { print $5, $6, $(i + 1); break } }\' /proc/self/mountinfo',
   'echo "## dev"; ls -la /dev | awk \'{ print $1, $3, $4, $5, $6, $NF }\' | tail -n +2',
-  'echo "## masked"; wc -c < /proc/keys; ls /sys/firmware | wc -l',
+  'echo "## masked"; head -c 1 /proc/keys | wc -c; ls /sys/firmware | wc -l',
   'echo "## readonly"; touch /proc/sys/x 2>&1 | sed "s/.*: //"; touch /x 2>&1 | sed "s/.*: //"',
   'echo "## ns"; ls /proc/self/ns',
   'echo "## cgroup"; cat /proc/self/cgroup | cut -d: -f2 | sort',
+  // The session keyring: its name and permissions (perm uid gid type name), where /proc/keys is not masked.
+  'echo "## keyring"; grep " _ses" /proc/keys | awk \'{ print $5, $6, $7, $8, $9 }\'',
 ].join('; ');
 
 function runtimeRun(argv: string[]): { status: number | null; out: string; err: string } {
@@ -58,6 +60,15 @@ else {
       c.process.noNewPrivileges = false;
       c.process.oomScoreAdj = 200;
       c.linux.sysctl = { 'net.ipv4.ip_forward': '1' };
+    },
+    'the session keyring, /proc/keys unmasked': (c) => {
+      c.linux.maskedPaths = c.linux.maskedPaths.filter((p: string) => p !== '/proc/keys');
+    },
+    'the session keyring in a user namespace (identity mapped)': (c) => {
+      c.linux.maskedPaths = c.linux.maskedPaths.filter((p: string) => p !== '/proc/keys');
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 65536 }];
     },
     'a seccomp profile and extra devices': (c) => {
       c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] };

@@ -86,7 +86,7 @@ else {
     t.equal(attr(pid), LABEL, 'attr/current, read from outside');
     spawnSync('sh', ['-c', `while [ ! -s /proc/${pid}/root/tmp/current ]; do sleep 0.1; done`], { timeout: 20000 });
     t.equal(readFileSync(`/proc/${pid}/root/tmp/current`, 'utf8').replace(/\0?\n?$/, ''), LABEL, 'attr/current, read inside');
-    t.equal(keyringLabel(id), LABEL, 'the session keyring');
+    t.equal(keyringLabel(`_ses.${id}`), LABEL, 'the session keyring');
 
     const supers = new Map(
       readFileSync(`/proc/${pid}/mountinfo`, 'utf8')

@@ -120,7 +120,7 @@ t.test('the plan joins every namespace of the container through its init, user f
   t.equal(p.noNewPrivileges, true);
   t.equal(p.oomScoreAdj, 100);
   t.same(p.rlimits, [{ type: 7, soft: 1024n, hard: 1024n }]);
-  t.equal(p.sessionKeyring, 'c1');
+  t.equal(p.sessionKeyring, '_ses.c1', 'the container\'s session keyring, as create names it');
   t.equal(buildExecPlan(config(), processFromFlags(config(), ['sh'], flags()), { ...ctx, noNewKeyring: true }).sessionKeyring, undefined);
   t.ok(encodePlan(p).length > 0, 'it encodes');
 });

@@ -53,7 +53,7 @@ t.test('mount options become flags, propagation, attributes and data', async (t)
 t.test('default devices and /dev symlinks, unless /dev is bound from the host', async (t) => {
   const p = buildPlan(config((c) => (c.linux!.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600 }])), ctx);
   const paths = p.devices.map((d) => d.path);
-  t.same(paths, ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty', '/dev/fuse']);
+  t.same(paths, ['/dev/null', '/dev/random', '/dev/full', '/dev/tty', '/dev/zero', '/dev/urandom', '/dev/fuse'], "runc's order, then the config's");
   t.equal(p.devices[6].mode, 0o020000 | 0o600);
   t.ok(p.symlinks.some((l) => l.path === '/dev/ptmx' && l.target === 'pts/ptmx'));
   t.notOk(p.devices[0].bind);
@@ -97,7 +97,7 @@ t.test('process settings', async (t) => {
   t.equal(p.oomScoreAdj, -500);
   t.equal(p.ioprio, (2 << 13) | 4);
   t.same([p.uid, p.gid, p.additionalGids, p.umask], [1000, 1000, [5, 6], 0o077]);
-  t.equal(p.sessionKeyring, 'c1', 'a session keyring named after the container, like runc');
+  t.equal(p.sessionKeyring, '_ses.c1', 'a session keyring named after the container, as runc names it');
   t.equal(buildPlan(config(), { ...ctx, noNewKeyring: true }).sessionKeyring, undefined);
 });
 
