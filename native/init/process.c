@@ -82,7 +82,9 @@ void apply_process_attrs(struct plan *p) {
     /* Keyrings are not namespaced; where the kernel refuses (ENOSYS, EPERM under some
      * seccomp profiles) runc goes on without one, and so do we. */
     if (id < 0 && errno != ENOSYS && errno != EPERM && errno != EACCES) fail("keyring", p->session_keyring, errno, "join");
-    if (id >= 0 && syscall(SYS_keyctl, KEYCTL_SETPERM, id, keyring_perm(p)) < 0)
+    /* exec joins the container's keyring, which create made and set up: in a user
+     * namespace it does not own it, and may not change it (runc's setns init only joins). */
+    if (id >= 0 && p->mode == CAPSA_MODE_CREATE && syscall(SYS_keyctl, KEYCTL_SETPERM, id, keyring_perm(p)) < 0)
       fail("keyring", p->session_keyring, errno, "set permissions");
   }
   if (p->has_personality && personality(p->personality) < 0) fail("personality", NULL, errno, "0x%x", p->personality);
