@@ -164,20 +164,24 @@ else {
     t.match(gone.stderr, /does not exist/);
   });
 
-  t.test('exec into a container with a user namespace: mapped ids, oom_score_adj', async (t) => {
+  t.test('exec into a container with a user namespace: mapped ids, oom_score_adj, its keyring', async (t) => {
     const u = container('x3', (c) => {
       c.linux.namespaces.push({ type: 'user' });
       c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
       c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.maskedPaths = c.linux.maskedPaths.filter((p: string) => p !== '/proc/keys');
       c.process.oomScoreAdj = 200;
     });
-    const r = env.run(['exec', 'x3', 'sh', '-c', 'id -u; cat /proc/self/uid_map; cat /proc/self/oom_score_adj; readlink /proc/self/ns/user']);
+    const script = 'id -u; cat /proc/self/uid_map; cat /proc/self/oom_score_adj; readlink /proc/self/ns/user; grep -c " _ses.x3: " /proc/keys';
+    const r = env.run(['exec', 'x3', 'sh', '-c', script]);
     t.equal(r.status, 0, r.stderr);
-    const [uid, map, adj, userns] = r.stdout.trim().split('\n');
+    const [uid, map, adj, userns, keyring] = r.stdout.trim().split('\n');
     t.equal(uid, '0');
     t.same(map.trim().split(/\s+/), ['0', '100000', '65536'], 'the container\'s mapping');
     t.equal(adj, '200', 'the container\'s oom_score_adj, written before the joins');
     t.equal(userns, readlinkSync(`/proc/${u.pid}/ns/user`));
+    // Only a possessor may see the keyring here (the mapped ids do not own it): exec joined it.
+    t.equal(keyring, '1', 'in the container\'s session keyring');
     const user = env.run(['exec', '-u', '1000:1000', 'x3', 'sh', '-c', 'id -u; grep ^Uid /proc/self/status']);
     t.match(user.stdout, /^1000\nUid:\s+1000\s+1000/, 'uid 1000 of the container');
     t.equal(env.run(['delete', '--force', 'x3']).status, 0);
