@@ -8,5 +8,6 @@ export const root = typeof CAPSA_BUNDLED !== 'undefined' ? join(__dirname, '..')
 export const buildDir = join(root, 'build', 'Release');
 export const addonPath = join(buildDir, 'capsa.node');
 export const initPath = join(buildDir, 'capsa-init');
-/** The config and process validators, compiled to standalone code at build time. */
+/** The config and process validators, compiled to standalone code at build time; code loads
+ *  them as `#validators` (package.json "imports" names this file), so the bundle carries them. */
 export const validatorsPath = join(root, 'dist', 'validators.js');

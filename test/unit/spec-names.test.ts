@@ -4,7 +4,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { validatorsPath } from '../../lib/paths';
+import { root, validatorsPath } from '../../lib/paths';
 import {
   CAP_LAST_CAP,
   CAPABILITIES,
@@ -56,6 +56,12 @@ t.test('namespaces: clone flags and /proc/PID/ns names', async (t) => {
   t.same(Object.keys(NAMESPACE_PROC_NAMES), [...NAMESPACE_TYPES]);
   const flags = Object.values(NAMESPACE_FLAGS);
   t.equal(new Set(flags).size, flags.length, 'distinct flags');
+});
+
+t.test('the bundle carries dist/validators.js: #validators names it, and nothing requires it at run time', async (t) => {
+  t.equal(require.resolve('#validators'), validatorsPath, 'package.json "imports" and lib/paths.ts agree');
+  const bundle = readFileSync(join(root, 'dist', 'capsa.js'), 'latin1');
+  t.notMatch(bundle, /require\(\s*["']#validators["']\s*\)/, 'no run-time require of #validators: the bundle has them');
 });
 
 t.test('dist/validators.js is standalone: no ajv, no module resolution, no schema compile', async (t) => {
