@@ -13,6 +13,8 @@ export interface Result {
   status: number | null;
   stdout: string;
   stderr: string;
+  /** start() only: the signal that ended capsa itself (status is then 128 + its number). */
+  signal?: NodeJS.Signals | null;
 }
 
 export function isRoot(): boolean {
@@ -81,7 +83,7 @@ export class Env {
     closeSync(e);
     const done = new Promise<Result>((resolve) =>
       child.on('exit', (code, signal) => {
-        const r = { status: code ?? (signal ? 128 + osConstants.signals[signal] : null), stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+        const r = { status: code ?? (signal ? 128 + osConstants.signals[signal] : null), signal, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
         rmSync(dir, { recursive: true, force: true });
         resolve(r);
       }),

@@ -171,4 +171,16 @@ else {
     t.equal((await run.done).status, 128 + 9, 'run reports the signal');
     clean(t, 'fg');
   });
+
+  t.test('a foreground exec killed with its container: 128 + 9 and no message, as runc', async (t) => {
+    const b = env.bundle('fx', (c) => (c.process.args = ['sleep', '60']));
+    t.equal(env.run(['run', '-d', '--bundle', b, 'fx']).status, 0);
+    const exec = env.start(['exec', 'fx', 'sh', '-c', 'echo in; sleep 61']);
+    await waitFor(() => env.run(['exec', 'fx', 'sh', '-c', 'ps | grep -q "[s]leep 60$"']).status === 0, 20000);
+    t.equal(env.run(['kill', 'fx', 'KILL'], { timeout: 10000 }).status, 0);
+    const r = await exec.done;
+    t.same([r.status, r.signal, r.stdout, r.stderr], [128 + 9, null, 'in\n', ''], "capsa exits with its process's status");
+    t.equal(env.run(['delete', 'fx']).status, 0);
+    clean(t, 'fx');
+  });
 }
