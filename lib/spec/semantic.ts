@@ -489,12 +489,6 @@ function checkCapabilities(r: Report, p: Process, base: string): void {
     (c[set] ?? []).forEach((n, i) => {
       if (capabilityBit(n) === undefined) r.add(`${base}/capabilities/${set}/${i}`, `${describe(n)} is not a known capability`);
     });
-  // The kernel raises an ambient capability only if it is both permitted and inheritable.
-  (c.ambient ?? []).forEach((n, i) => {
-    const missing = (['inheritable', 'permitted'] as const).filter((set) => !(c[set] ?? []).includes(n));
-    if (missing.length && capabilityBit(n) !== undefined)
-      r.add(`${base}/capabilities/ambient/${i}`, `${describe(n)} must also be in ${missing.join(' and ')}: the kernel raises only those`);
-  });
 }
 
 function checkRlimits(r: Report, p: Process, base: string): void {

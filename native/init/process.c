@@ -102,13 +102,13 @@ static const char *const cap_names[] = {
     "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
 };
 
-/* Names the capabilities in `want` that are missing from `have`, for an error message. */
-static const char *missing_caps(uint64_t want, uint64_t have) {
+/* Names the capabilities in `caps`, for a message. */
+static const char *cap_list(uint64_t caps) {
   static char buf[1024];
   size_t n = 0;
   buf[0] = 0;
   for (int c = 0; c < 64 && n < sizeof buf - 32; c++)
-    if ((want & ~have) & (1ULL << c))
+    if (caps & (1ULL << c))
       n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", n ? ", " : "",
                             c < (int)(sizeof cap_names / sizeof *cap_names) ? cap_names[c] : "?");
   return buf;
@@ -167,14 +167,20 @@ void switch_user(struct plan *p) {
     int e = errno;
     uint64_t have = permitted_now();
     if ((prm | eff | inh) & ~have)
-      fail("capabilities", NULL, e, "capset: capsa itself does not hold %s", missing_caps(prm | eff | inh, have));
+      fail("capabilities", NULL, e, "capset: capsa itself does not hold %s", cap_list((prm | eff | inh) & ~have));
     fail("capabilities", NULL, e, "capset");
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     fail("capabilities", NULL, errno, "clear the ambient set");
+  /* The kernel raises only what is inheritable and permitted too. runc warns about the rest
+   * and goes on, and its own `runc spec` asks for ambient capabilities that are not
+   * inheritable: so does capsa. */
+  uint64_t amb = p->cap_ambient & mask, raisable = amb & inh & prm;
+  if (amb != raisable)
+    warn("capabilities", NULL, 0, "ambient %s not raised: not also inheritable and permitted", cap_list(amb & ~raisable));
   for (int c = 0; c <= last; c++)
-    if ((p->cap_ambient & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
-      fail("capabilities", NULL, errno, "raise %d in the ambient set", c);
+    if ((raisable & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0)
+      fail("capabilities", NULL, errno, "raise %s in the ambient set", cap_list(1ULL << c));
 }
 
 /* Like runc: without HOME in the environment, the user's home from the container's
