@@ -19,6 +19,7 @@
       "target_name": "capsa-init",
       "type": "executable",
       "sources": [
+        "native/init/copyup.c",
         "native/init/devices.c",
         "native/init/hooks.c",
         "native/init/lsm.c",

@@ -22,6 +22,7 @@ export function encodePlan(p: LaunchPlan): Buffer {
       if (m.propagation) n.u64('M_PROPAGATION', m.propagation);
       if (m.attrSet) n.u64('M_ATTR_SET', m.attrSet);
       if (m.attrClr) n.u64('M_ATTR_CLR', m.attrClr);
+      if (m.copyUp) n.u32('M_COPYUP', 1);
     });
   for (const d of p.devices)
     w.nest('DEVICE', (n) => {

@@ -50,7 +50,8 @@ type Effect =
   | { clear: bigint }
   | { propagation: bigint }
   | { attrSet: bigint; attrClr?: bigint }
-  | { attrClr: bigint };
+  | { attrClr: bigint }
+  | { copyUp: true };
 
 const OPTIONS: Record<string, Effect> = {
   async: { clear: MS.SYNCHRONOUS },
@@ -114,10 +115,11 @@ const OPTIONS: Record<string, Effect> = {
   rnostrictatime: { attrClr: ATTR.ATIME },
   rnosymfollow: { attrSet: ATTR.NOSYMFOLLOW },
   rsymfollow: { attrClr: ATTR.NOSYMFOLLOW },
+  tmpcopyup: { copyUp: true },
 };
 
 /** Options that name a feature capsa does not implement: refused, never ignored. */
-const UNSUPPORTED = new Set(['idmap', 'ridmap', 'tmpcopyup']);
+const UNSUPPORTED = new Set(['idmap', 'ridmap']);
 
 export function propagationFlags(name: string): bigint | undefined {
   const e = OPTIONS[name];
@@ -146,6 +148,7 @@ export function planMount(m: Mount, index: number, bundle: string): PlanMount {
     else if ('set' in e) out.flags |= e.set;
     else if ('clear' in e) out.flags &= ~e.clear;
     else if ('propagation' in e) out.propagation |= e.propagation;
+    else if ('copyUp' in e) out.copyUp = true;
     else {
       if ('attrSet' in e) out.attrSet |= e.attrSet;
       if (e.attrClr) out.attrClr |= e.attrClr;
@@ -156,6 +159,8 @@ export function planMount(m: Mount, index: number, bundle: string): PlanMount {
     out.fstype = '';
     if (!isAbsolute(out.source)) out.source = resolve(bundle, out.source);
   }
+  if (out.copyUp && out.fstype !== 'tmpfs')
+    throw new CapsaError('config.json', 'mount option "tmpcopyup" is for tmpfs mounts only', `/mounts/${index}/options`);
   if (m.uidMappings || m.gidMappings)
     throw new CapsaError('config.json', 'id-mapped mounts are not supported by capsa', `/mounts/${index}`);
   out.data = data.join(',');

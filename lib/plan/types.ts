@@ -13,6 +13,8 @@ export interface PlanMount {
   /** MOUNT_ATTR_* set / cleared recursively with mount_setattr (rro, rnosuid, ...). */
   attrSet: bigint;
   attrClr: bigint;
+  /** tmpcopyup: the tmpfs starts with a copy of the directory it covers. */
+  copyUp?: boolean;
 }
 
 export interface PlanDevice {

@@ -136,6 +136,7 @@ export const Attr = {
   M_DATA: { id: 75, kind: 'str', doc: 'filesystem data (comma-separated options)' },
   M_ATTR_SET: { id: 76, kind: 'u64', doc: 'MOUNT_ATTR_* to set recursively (rro, rnosuid, ...)' },
   M_ATTR_CLR: { id: 77, kind: 'u64', doc: 'MOUNT_ATTR_* to clear recursively' },
+  M_COPYUP: { id: 78, kind: 'u32', doc: '1: the tmpfs starts with a copy of the directory it covers (tmpcopyup)' },
 
   // DEVICE
   D_PATH: { id: 80, kind: 'str', doc: 'absolute path inside the container' },

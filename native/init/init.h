@@ -25,6 +25,7 @@ struct ns_join {
 struct mount_entry {
   const char *source, *dest, *fstype, *data;
   uint64_t flags, propagation, attr_set, attr_clr;
+  bool copyup;
 };
 
 struct device_entry {
@@ -150,6 +151,9 @@ bool own_mount_ns(const struct plan *p);
 int setup_rootfs(struct plan *p);
 void pivot_into(struct plan *p, int rootfd);
 void finish_rootfs(struct plan *p);
+
+/* copyup.c: copies the covered directory `lower` into the new tmpfs `upper` (closes lower). */
+void copy_up(const char *dest, int lower, int upper);
 
 /* devices.c */
 void setup_devices(struct plan *p, int rootfd);

@@ -76,21 +76,45 @@ static int open_target(int rootfd, const char *dest, bool file) {
   return fd;
 }
 
+/* A tmpfs over a directory that exists starts with its mode, unless the options give one: a
+ * "mode=" put first loses to a later one (runc >= 1.1.8, crun). */
+static const char *tmpfs_data(const struct mount_entry *m, mode_t mode, char *buf, size_t cap) {
+  const char *data = m->data ? m->data : "";
+  if ((size_t)snprintf(buf, cap, "mode=%04o%s%s", mode & 07777, *data ? "," : "", data) >= cap)
+    fail("mount", m->dest, E2BIG, "mount data of %zu bytes", strlen(data));
+  return buf;
+}
+
 static void mount_one(struct plan *p, int rootfd, const struct mount_entry *m) {
   bool bind = m->flags & MS_BIND;
+  bool tmpfs = !bind && m->fstype && !strcmp(m->fstype, "tmpfs");
   bool file = false;
   if (bind) {
     struct stat st;
     if (stat(m->source, &st) < 0) fail("mount", m->dest, errno, "bind source %s", m->source);
     file = !S_ISDIR(st.st_mode);
   }
-  int fd = open_target(rootfd, m->dest, file);
+  int fd = open_in_root(rootfd, m->dest, O_PATH, true);
+  bool existed = fd >= 0;
+  if (!existed) fd = open_target(rootfd, m->dest, file);
   char fp[32];
   unsigned long flags = (unsigned long)(m->flags & ~(uint64_t)PROPAGATION);
+  const char *data = m->data;
+  char tmpfs_buf[8192];
+  int lower = -1;
+  struct stat st;
+  if (tmpfs && existed && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    data = tmpfs_data(m, st.st_mode, tmpfs_buf, sizeof tmpfs_buf);
+    /* Read through this fd, the directory stays reachable under the tmpfs. */
+    if (m->copyup && (lower = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+      fail("mount", m->dest, errno, "tmpcopyup: open the directory to copy");
+  }
+  /* Filled before it is made read-only. */
+  unsigned long late_ro = lower >= 0 ? flags & MS_RDONLY : 0;
   if (bind) {
     if (mount(m->source, fdpath(fd, fp), NULL, MS_BIND | (flags & MS_REC), NULL) < 0)
       fail("mount", m->dest, errno, "bind %s", m->source);
-  } else if (mount(m->source, fdpath(fd, fp), m->fstype, flags, m->data) < 0) {
+  } else if (mount(m->source, fdpath(fd, fp), m->fstype, flags & ~late_ro, data) < 0) {
     /* sysfs needs a network namespace of our own user namespace; like runc, bind the host's. */
     if (!(errno == EPERM && m->fstype && !strcmp(m->fstype, "sysfs") && (p->clone_flags & CLONE_NEWUSER)))
       fail("mount", m->dest, errno, "mount %s type %s", m->source ? m->source : "", m->fstype ? m->fstype : "");
@@ -106,6 +130,13 @@ static void mount_one(struct plan *p, int rootfd, const struct mount_entry *m) {
   unsigned long extra = flags & ~(unsigned long)(MS_BIND | MS_REC | MS_REMOUNT);
   if (bind && extra && remount(fp, MS_BIND | extra) < 0)
     fail("mount", m->dest, errno, "remount bind with flags 0x%lx", extra);
+  if (lower >= 0) {
+    int upper = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (upper < 0) fail("mount", m->dest, errno, "tmpcopyup: open the new tmpfs");
+    copy_up(m->dest, lower, upper);
+    close(upper);
+    if (late_ro && remount(fp, flags) < 0) fail("mount", m->dest, errno, "remount read-only");
+  }
   /* mqueue takes no context= option: runc labels its root instead (label.SetFileLabel). */
   if (p->mount_label && m->fstype && !strcmp(m->fstype, "mqueue") &&
       setxattr(fp, "security.selinux", p->mount_label, strlen(p->mount_label), 0) < 0)

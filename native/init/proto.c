@@ -177,6 +177,7 @@ static int parse_mount(const struct attr *a, struct mount_entry *m, const char *
       case CAPSA_A_M_PROPAGATION: m->propagation = get64(b.data); break;
       case CAPSA_A_M_ATTR_SET: m->attr_set = get64(b.data); break;
       case CAPSA_A_M_ATTR_CLR: m->attr_clr = get64(b.data); break;
+      case CAPSA_A_M_COPYUP: m->copyup = get32(b.data) != 0; break;
       default: return *why = "unexpected attribute in MOUNT", -1;
     }
   if (!m->dest || m->dest[0] != '/') return *why = "MOUNT without an absolute M_DEST", -1;

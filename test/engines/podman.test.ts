@@ -54,6 +54,12 @@ if (skip) {
     t.same(pm.ids(), []);
   });
 
+  t.test('podman run --read-only: /tmp, /run and /var/tmp are tmpfs copies of the image\'s (tmpcopyup)', async (t) => {
+    const r = run(['sh', '-c', 'touch /x 2>&1; cat /run/from-image; stat -c %a /tmp; touch /tmp/y /run/y /var/tmp/y && echo writable'], { flags: ['--rm', '--read-only'] });
+    t.equal(r.status, 0, r.stderr);
+    t.equal(r.stdout, 'touch: /x: Read-only file system\nfrom the image\n1777\nwritable\n');
+  });
+
   t.test('podman exec -t', async (t) => {
     t.equal(run(['sleep', '300'], { flags: ['-d', '--name', 'pt'] }).status, 0);
     const e = pm.podman(['exec', '-t', 'pt', 'sh', '-c', 'tty; exit 6'], { tty: true });

@@ -38,6 +38,8 @@ export function buildImageArchive(file: string, work: string): void {
   try {
     buildRootfs(rootfs);
     mkdirSync(join(rootfs, 'home', 'user'), { recursive: true });
+    // What an engine's tmpfs with tmpcopyup (podman --read-only) must carry over.
+    writeFileSync(join(rootfs, 'run', 'from-image'), 'from the image\n');
     // Reproducible, root-owned entries without a leading "./"; GNU tar stores the applets as
     // hard links to bin/busybox.
     const entries = readdirSync(rootfs).sort();

@@ -48,6 +48,9 @@ t.test('mount options become flags, propagation, attributes and data', async (t)
   const rw = planMount({ destination: '/x', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'rw'] }, 0, '/b');
   t.equal(rw.flags, 0n, 'a later option clears an earlier one');
   t.throws(() => planMount({ destination: '/x', type: 'tmpfs', options: ['idmap'] }, 3, '/b'), /\/mounts\/3\/options.*idmap/);
+  const copy = planMount({ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }, 0, '/b');
+  t.same([copy.copyUp, copy.flags, copy.data], [true, MS.NOSUID, ''], 'tmpcopyup is a flag of the plan, not mount data');
+  t.throws(() => planMount({ destination: '/x', type: 'bind', source: '/s', options: ['rbind', 'tmpcopyup'] }, 2, '/b'), /\/mounts\/2\/options.*tmpcopyup" is for tmpfs/);
 });
 
 t.test('default devices and /dev symlinks, unless /dev is bound from the host', async (t) => {

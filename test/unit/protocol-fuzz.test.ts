@@ -32,6 +32,7 @@ function fullPlan(): LaunchPlan {
     noPivot: false,
     mounts: [
       { source: 'proc', destination: '/proc', fstype: 'proc', flags: 0xen, propagation: 0n, data: '', attrSet: 0n, attrClr: 0n },
+      { source: 'tmpfs', destination: '/run', fstype: 'tmpfs', flags: 0n, propagation: 0n, data: '', attrSet: 0n, attrClr: 0n, copyUp: true },
       { source: '/host', destination: '/mnt', fstype: '', flags: 0x5000n, propagation: 0x80000n, data: 'mode=755', attrSet: 1n, attrClr: 2n },
     ],
     devices: [{ path: '/dev/null', mode: 0o20666, major: 1, minor: 3, uid: 0, gid: 0, bind: false }],
