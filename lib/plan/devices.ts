@@ -1,11 +1,10 @@
 // The container's /dev: the default nodes every container gets (config-linux.md "Default
 // Devices"), the config's own, and the standard symlinks.
+import { DEVICE_TYPE_BITS } from '../spec/names';
 import type { LinuxDevice, Mount } from '../spec/types';
 import type { PlanDevice } from './types';
 
-const S_IFCHR = 0o020000;
-const S_IFBLK = 0o060000;
-const S_IFIFO = 0o010000;
+const S_IFCHR = DEVICE_TYPE_BITS.c;
 
 // In runc's order, which shows in mountinfo where they are bind mounts (a user namespace).
 const DEFAULTS: [string, number, number][] = [
@@ -25,12 +24,6 @@ export const DEV_SYMLINKS = [
   { target: 'pts/ptmx', path: '/dev/ptmx' },
 ];
 
-function typeBits(type: string): number {
-  if (type === 'b') return S_IFBLK;
-  if (type === 'p') return S_IFIFO;
-  return S_IFCHR;
-}
-
 /** A bind-mounted /dev comes from the host as it is: nothing is created in it (as runc). */
 export function hostDev(mounts: Mount[]): boolean {
   return mounts.some((m) => m.destination === '/dev' && (m.type === 'bind' || m.options?.some((o) => o === 'bind' || o === 'rbind')));
@@ -46,7 +39,7 @@ export function planDevices(devices: LinuxDevice[], bind: boolean): PlanDevice[]
   for (const d of devices) {
     byPath.set(d.path, {
       path: d.path,
-      mode: typeBits(d.type) | (d.fileMode ?? 0o666),
+      mode: DEVICE_TYPE_BITS[d.type] | ((d.fileMode ?? 0o666) & 0o777),
       major: d.major ?? 0,
       minor: d.minor ?? 0,
       uid: d.uid ?? 0,

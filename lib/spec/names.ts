@@ -78,6 +78,9 @@ export const CAPABILITIES: Readonly<Record<string, number>> = Object.freeze({
   CAP_CHECKPOINT_RESTORE: 40,
 });
 
+/** linux.devices type → the file type bits of its node (S_IFCHR, S_IFBLK, S_IFIFO). */
+export const DEVICE_TYPE_BITS: Readonly<Record<string, number>> = Object.freeze({ c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 });
+
 /** The highest capability bit capsa knows (CAP_LAST_CAP of the headers it was written against). */
 export const CAP_LAST_CAP = 40;
 

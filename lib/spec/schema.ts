@@ -287,7 +287,8 @@ export const LinuxDevice = Type.Object(
     path: CStr,
     major: Opt(Int64),
     minor: Opt(Int64),
-    fileMode: Opt(int(0, 0o777)),
+    // The spec's schema says <= 0777; podman writes the file type bits too (semantic.ts).
+    fileMode: Opt(Uint32),
     uid: Opt(Uint32),
     gid: Opt(Uint32),
   },

@@ -3,7 +3,7 @@
 // and kernel limits that would otherwise surface as a bare EINVAL deep inside capsa-init.
 // Each check reads only parts of the document that passed the schema (`clean`), so it can
 // trust their types; a document that failed the schema somewhere is still checked elsewhere.
-import { capabilityBit, rlimitResource, type NamespaceType } from './names';
+import { capabilityBit, DEVICE_TYPE_BITS, rlimitResource, type NamespaceType } from './names';
 import type {
   LinuxDevice,
   LinuxIDMapping,
@@ -334,6 +334,11 @@ function checkDevices(r: Report, devices: LinuxDevice[]): void {
       if (first !== undefined) r.add(`${p}/path`, `${describe(d.path)} is listed twice (also /linux/devices/${first})`);
       else seen.set(d.path, i);
     }
+    // The schema's limit is 0777, but podman (--device, --privileged) adds the node's file
+    // type bits, and runc and crun take that: so does capsa, when they are the type's.
+    const typeBits = DEVICE_TYPE_BITS[d.type];
+    if (d.fileMode !== undefined && d.fileMode > 0o777 && (d.fileMode & ~0o777) !== typeBits)
+      r.add(`${p}/fileMode`, `must be <= 511 (0777), or that plus the file type bits of type "${d.type}" (${typeBits}), not ${d.fileMode}`);
     if (d.type === 'p') return;
     // dev_t as mknod(2) takes it: 12 bits of major, 20 of minor.
     if (d.major !== undefined && (d.major < 0 || d.major > 4095)) r.add(`${p}/major`, `must be between 0 and 4095, not ${d.major}`);

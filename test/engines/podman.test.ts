@@ -60,6 +60,16 @@ if (skip) {
     t.equal(r.stdout, 'touch: /x: Read-only file system\nfrom the image\n1777\nwritable\n');
   });
 
+  t.test('podman run --device and --privileged: fileMode with the type bits, as podman writes it', async (t) => {
+    const dev = run(['stat', '-c', '%F %t:%T %a', '/dev/fuse'], { flags: ['--rm', '--device', '/dev/fuse'] });
+    t.equal(dev.status, 0, dev.stderr);
+    t.equal(dev.stdout, 'character special file a:e5 600\n', "the host node's mode, as podman passes it");
+    const priv = run(['sh', '-c', 'grep CapEff /proc/self/status; stat -c "%F %t:%T" /dev/loop0'], { flags: ['--rm', '--privileged'] });
+    t.equal(priv.status, 0, priv.stderr);
+    const bounding = readFileSync('/proc/self/status', 'utf8').match(/^CapBnd:\t(\w+)$/m)![1];
+    t.equal(priv.stdout, `CapEff:\t${bounding}\nblock special file 7:0\n`, "every capability this machine has, and the host's devices");
+  });
+
   t.test('podman exec -t', async (t) => {
     t.equal(run(['sleep', '300'], { flags: ['-d', '--name', 'pt'] }).status, 0);
     const e = pm.podman(['exec', '-t', 'pt', 'sh', '-c', 'tty; exit 6'], { tty: true });

@@ -58,6 +58,8 @@ t.test('default devices and /dev symlinks, unless /dev is bound from the host', 
   const paths = p.devices.map((d) => d.path);
   t.same(paths, ['/dev/null', '/dev/random', '/dev/full', '/dev/tty', '/dev/zero', '/dev/urandom', '/dev/fuse'], "runc's order, then the config's");
   t.equal(p.devices[6].mode, 0o020000 | 0o600);
+  const podman = buildPlan(config((c) => (c.linux!.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o020600 }])), ctx);
+  t.equal(podman.devices[6].mode, 0o020000 | 0o600, 'type bits in fileMode (podman) are the type\'s own');
   t.ok(p.symlinks.some((l) => l.path === '/dev/ptmx' && l.target === 'pts/ptmx'));
   t.notOk(p.devices[0].bind);
   const hostDev = buildPlan(config((c) => c.mounts!.push({ destination: '/dev', type: 'bind', source: '/dev', options: ['rbind'] })), ctx);

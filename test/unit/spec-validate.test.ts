@@ -268,6 +268,10 @@ t.test('linux.devices', async (t) => {
   one(t, (d) => (d.linux.devices = [{ path: '/dev/x', type: 'b', major: 8 }]), '/linux/devices/0/minor', /is required/);
   one(t, dev({ minor: 1 << 20 }), '/linux/devices/0/minor', /between 0 and 1048575/);
   one(t, dev({ major: -1 }), '/linux/devices/0/major', /between 0 and 4095/);
+  t.same(problems(dev({ fileMode: 0o20600 })), [], "podman's fileMode, with the type's S_IFCHR bits");
+  t.same(problems((d) => (d.linux.devices = [{ path: '/dev/loop0', type: 'b', major: 7, minor: 0, fileMode: 0o60660 }])), [], 'and S_IFBLK');
+  one(t, dev({ fileMode: 0o60600 }), '/linux/devices/0/fileMode', /<= 511 \(0777\), or that plus the file type bits of type "c" \(8192\), not 24960/);
+  one(t, dev({ fileMode: 0o4755 }), '/linux/devices/0/fileMode', /<= 511/);
 });
 
 t.test('resources', async (t) => {
