@@ -145,6 +145,8 @@ char *fdpath(int fd, char buf[static 32]);
 
 /* namespaces.c */
 void enter_namespaces(struct plan *p);
+/* True if the container has a namespace of this CLONE_NEW* type (new or joined). */
+bool has_ns(const struct plan *p, uint32_t type);
 
 /* mounts.c */
 bool own_mount_ns(const struct plan *p);

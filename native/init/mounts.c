@@ -146,13 +146,10 @@ static void mount_one(struct plan *p, int rootfd, const struct mount_entry *m) {
   close(fd);
 }
 
-/* True if the container has a mount namespace of its own (new or joined); without one its
- * mounts are made in the runtime's, and neither "/" nor the host's root may be touched. */
+/* Without a mount namespace of the container's own, its mounts are made in the runtime's, and
+ * neither "/" nor the host's root may be touched. */
 bool own_mount_ns(const struct plan *p) {
-  if (p->clone_flags & CLONE_NEWNS) return true;
-  for (size_t i = 0; i < p->joins.n; i++)
-    if (p->joins.v[i].type == CLONE_NEWNS) return true;
-  return false;
+  return has_ns(p, CLONE_NEWNS);
 }
 
 /* The parent resolved the rootfs to a path without symlinks: one found now was swapped in

@@ -36,6 +36,13 @@ static void join(struct ns_join *j) {
   j->fd = -1;
 }
 
+bool has_ns(const struct plan *p, uint32_t type) {
+  if (p->clone_flags & type) return true;
+  for (size_t i = 0; i < p->joins.n; i++)
+    if (p->joins.v[i].type == type) return true;
+  return false;
+}
+
 void enter_namespaces(struct plan *p) {
   for (size_t i = 0; i < p->joins.n; i++) {
     struct ns_join *j = &p->joins.v[i];

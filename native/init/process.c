@@ -68,9 +68,7 @@ void apply_oom_score_adj(struct plan *p) {
  * read, link), plus search for the container's users: as "other" in a user namespace, whose
  * ids are not the keyring owner's, as the owner otherwise. */
 static uint32_t keyring_perm(const struct plan *p) {
-  bool userns = p->clone_flags & CLONE_NEWUSER;
-  for (size_t i = 0; i < p->joins.n; i++) userns |= p->joins.v[i].type == CLONE_NEWUSER;
-  return 0x3f130000 | (userns ? 0x8 : 0x80000);
+  return 0x3f130000 | (has_ns(p, CLONE_NEWUSER) ? 0x8 : 0x80000);
 }
 
 /* Settings that belong to the process and need privileges: applied before the user switch. */
